@@ -1,0 +1,147 @@
+/**
+ * A fixed-capacity byte ring buffer. It never grows: writes beyond the free
+ * space are refused or shortened, and the counts say so. Storage is allocated
+ * once, in the constructor (never at module scope, so Moddable preloading
+ * cannot freeze it), or supplied by the caller.
+ *
+ * Stream transports read into it ({@link ByteRing.writableStart} /
+ * {@link ByteRing.commitWrite} avoid a copy) and framers peek at it to find
+ * packet boundaries across partial reads.
+ */
+import { Status } from './status';
+
+export class ByteRing {
+  /** The backing storage. */
+  readonly buf: Uint8Array;
+  /** Capacity in bytes. */
+  readonly capacity: number;
+  private head: number;
+  private count: number;
+
+  /**
+   * @param storage - a caller-supplied buffer to use as storage, or the
+   *   capacity in bytes to allocate once here.
+   */
+  constructor(storage: Uint8Array | number) {
+    this.buf = typeof storage === 'number' ? new Uint8Array(storage) : storage;
+    this.capacity = this.buf.length;
+    this.head = 0;
+    this.count = 0;
+  }
+
+  /** Bytes stored and not yet read. */
+  get length(): number {
+    return this.count;
+  }
+
+  /** Bytes that can still be written. */
+  get free(): number {
+    return this.capacity - this.count;
+  }
+
+  /** Drops everything. */
+  clear(): void {
+    this.head = 0;
+    this.count = 0;
+  }
+
+  /** Appends one byte: {@link Status.Ok} or {@link Status.Full}. */
+  push(byte: number): number {
+    if (this.count === this.capacity) return Status.Full;
+    let t = this.head + this.count;
+    if (t >= this.capacity) t -= this.capacity;
+    this.buf[t] = byte;
+    this.count++;
+    return Status.Ok;
+  }
+
+  /**
+   * Appends up to `len` bytes from `src[off..]`. Returns how many were taken:
+   * fewer than `len` (possibly 0) when the ring fills up.
+   */
+  write(src: Uint8Array, off: number, len: number): number {
+    const n = len < this.capacity - this.count ? len : this.capacity - this.count;
+    let t = this.head + this.count;
+    if (t >= this.capacity) t -= this.capacity;
+    for (let i = 0; i < n; i++) {
+      this.buf[t++] = src[off + i];
+      if (t === this.capacity) t = 0;
+    }
+    this.count += n;
+    return n;
+  }
+
+  /** Offset in {@link ByteRing.buf} where the next contiguous write lands. */
+  writableStart(): number {
+    const t = this.head + this.count;
+    return t >= this.capacity ? t - this.capacity : t;
+  }
+
+  /** Bytes that can be written contiguously at {@link ByteRing.writableStart}. */
+  writableLength(): number {
+    const t = this.head + this.count;
+    if (t >= this.capacity) return this.head - (t - this.capacity);
+    return this.capacity - t;
+  }
+
+  /**
+   * Marks `n` bytes written directly into `buf` at {@link ByteRing.writableStart}
+   * as stored. Returns {@link Status.Ok}, or {@link Status.BadParameter} when
+   * `n` exceeds {@link ByteRing.writableLength}.
+   */
+  commitWrite(n: number): number {
+    if (n < 0 || n > this.writableLength()) return Status.BadParameter;
+    this.count += n;
+    return Status.Ok;
+  }
+
+  /** The byte `i` positions after the read point, or {@link Status.Empty}. */
+  peek(i: number): number {
+    if (i < 0 || i >= this.count) return Status.Empty;
+    let p = this.head + i;
+    if (p >= this.capacity) p -= this.capacity;
+    return this.buf[p];
+  }
+
+  /** Removes and returns the oldest byte, or {@link Status.Empty}. */
+  shift(): number {
+    if (this.count === 0) return Status.Empty;
+    const b = this.buf[this.head];
+    this.head++;
+    if (this.head === this.capacity) this.head = 0;
+    this.count--;
+    return b;
+  }
+
+  /**
+   * Copies up to `len` of the oldest bytes into `dst[off..]` without removing
+   * them; returns how many were copied.
+   */
+  peekInto(dst: Uint8Array, off: number, len: number): number {
+    const n = len < this.count ? len : this.count;
+    let p = this.head;
+    for (let i = 0; i < n; i++) {
+      dst[off + i] = this.buf[p++];
+      if (p === this.capacity) p = 0;
+    }
+    return n;
+  }
+
+  /** Moves up to `len` of the oldest bytes into `dst[off..]`; returns the count. */
+  read(dst: Uint8Array, off: number, len: number): number {
+    const n = this.peekInto(dst, off, len);
+    this.skip(n);
+    return n;
+  }
+
+  /** Discards up to `n` of the oldest bytes; returns how many were discarded. */
+  skip(n: number): number {
+    if (n > this.count) n = this.count;
+    if (n < 0) n = 0;
+    this.head += n;
+    if (this.head >= this.capacity) this.head -= this.capacity;
+    this.count -= n;
+    if (this.count === 0) this.head = 0;
+    return n;
+  }
+}
