@@ -57,6 +57,7 @@ const CONNACK_CODES = [
 function connectRemaining(c: ConnectInfo, version: number, lens: number[]): number {
   if (version !== ProtocolVersion.V311 && version !== ProtocolVersion.V5) return Status.Unsupported;
   if (!(c.keepAlive >= 0 && c.keepAlive <= 0xffff)) return Status.BadParameter;
+  if (version === ProtocolVersion.V311 && (c.properties || (c.will && c.will.properties))) return Status.BadParameter;
   let n = 10; // protocol name (6) + level + flags + keep alive
   let s = stringSize(c.clientId);
   if (s < 0) return s;

@@ -42,8 +42,7 @@ function payloadLen(p: PublishInfo): number {
 
 /**
  * Remaining Length of the PUBLISH, or a negative status. `version` 4 or 5;
- * `propsLen` receives nothing: the property length is recomputed by the
- * encoder (PUBLISH properties are rare on the hot path).
+ * `tl` and `pl` are the topic and payload byte lengths (or statuses).
  */
 function publishRemaining(p: PublishInfo, version: number, tl: number, pl: number): number {
   if (tl < 0) return tl;
@@ -62,6 +61,7 @@ function publishRemaining(p: PublishInfo, version: number, tl: number, pl: numbe
     n += varintSize(pr) + pr;
   } else if (version === ProtocolVersion.V311) {
     if (tl === 0) return Status.InvalidTopic;
+    if (p.properties) return Status.BadParameter; // properties are MQTT 5 only
   } else return Status.Unsupported;
   return n > MAX_REMAINING_LENGTH ? Status.TooLarge : n;
 }
