@@ -1,0 +1,113 @@
+/**
+ * Measurement helpers for `npm run bench` (Node only; run with --expose-gc).
+ * Throughput is the median of several timed rounds after a warm-up. Garbage
+ * is measured two ways: GC events seen during a free-running loop, and bytes
+ * allocated summed over short batches that each start right after a forced GC
+ * (short enough that no collection interrupts them, which is checked).
+ */
+import v8 from 'node:v8';
+
+export interface Rate {
+  opsPerSec: number;
+  nsPerOp: number;
+}
+
+/**
+ * Median ops/s of `rounds` timed runs of `fn(n)`, each sized to last about
+ * `roundMs` milliseconds, after a warm-up that also calibrates `n`.
+ */
+export function rate(fn: (n: number) => void, roundMs: number, rounds = 5): Rate {
+  let n = 1000;
+  for (;;) {
+    const t0 = process.hrtime.bigint();
+    fn(n);
+    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    if (ms >= roundMs / 4) {
+      n = Math.max(1000, Math.round((n * roundMs) / ms));
+      break;
+    }
+    n *= 4;
+  }
+  const samples: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const t0 = process.hrtime.bigint();
+    fn(n);
+    const dt = Number(process.hrtime.bigint() - t0);
+    samples.push((n * 1e9) / dt);
+  }
+  samples.sort((a, b) => a - b);
+  const opsPerSec = samples[samples.length >> 1];
+  return { opsPerSec, nsPerOp: 1e9 / opsPerSec };
+}
+
+function forceGc(): void {
+  const g = (globalThis as { gc?: () => void }).gc;
+  if (!g) throw new Error('run the benchmark with node --expose-gc (npm run bench does)');
+  g();
+}
+
+export interface Garbage {
+  /** Garbage collections during `messages` free-running messages. */
+  gcEvents: number;
+  /** Bytes allocated per `messages` messages, the empty-loop baseline subtracted. */
+  bytes: number;
+  /** False when a collection ran inside a measuring batch, so `bytes` is a lower bound. */
+  exact: boolean;
+}
+
+/** Collections that ran while `fn()` did (v8.GCProfiler reports synchronously). */
+function collections(fn: () => void): number {
+  const profiler = new v8.GCProfiler();
+  profiler.start();
+  fn();
+  return profiler.stop().statistics.length;
+}
+
+function batchBytes(fn: (n: number) => void, batch: number, batches: number): { bytes: number; exact: boolean } {
+  let bytes = 0;
+  let exact = true;
+  for (let i = 0; i < batches; i++) {
+    forceGc();
+    let before = 0;
+    let after = 0;
+    const gcs = collections(() => {
+      before = process.memoryUsage().heapUsed;
+      fn(batch);
+      after = process.memoryUsage().heapUsed;
+    });
+    if (gcs > 0) exact = false;
+    bytes += Math.max(0, after - before);
+  }
+  return { bytes, exact };
+}
+
+/**
+ * Garbage produced by `fn(n)` (which processes n messages), per `messages`
+ * messages: collections counted over one free-running run of `messages`, and
+ * bytes summed over `batch`-message batches that each start after a forced
+ * collection, less what the same measurement of an empty loop reports.
+ */
+export function garbage(fn: (n: number) => void, messages: number, batch: number): Garbage {
+  fn(batch); // warm up
+  forceGc();
+  const gcEvents = collections(() => fn(messages));
+  const sampled = 20;
+  const base = batchBytes(() => {}, batch, sampled);
+  const got = batchBytes(fn, batch, sampled);
+  const perBatch = Math.max(0, got.bytes - base.bytes) / sampled;
+  return { gcEvents, bytes: Math.round(perBatch * (messages / batch)), exact: got.exact };
+}
+
+/** Right-aligned number with thousands separators. */
+export function num(n: number, width = 12): string {
+  return Math.round(n).toLocaleString('en-US').padStart(width);
+}
+
+/** Prints a table: header row, then rows, columns padded. */
+export function table(head: string[], rows: string[][]): void {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  console.log(line(head));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const r of rows) console.log(line(r));
+}
