@@ -57,9 +57,10 @@ export class ByteRing {
 
   /**
    * Appends up to `len` bytes from `src[off..]`. Returns how many were taken:
-   * fewer than `len` (possibly 0) when the ring fills up.
+   * fewer than `len` (possibly 0) when the ring fills up; 0 for `len <= 0`.
    */
   write(src: Uint8Array, off: number, len: number): number {
+    if (!(len > 0)) return 0; // a negative count (a transport's error status) writes nothing
     const n = len < this.capacity - this.count ? len : this.capacity - this.count;
     let t = this.head + this.count;
     if (t >= this.capacity) t -= this.capacity;
@@ -110,6 +111,7 @@ export class ByteRing {
     this.head++;
     if (this.head === this.capacity) this.head = 0;
     this.count--;
+    if (this.count === 0) this.head = 0; // widest contiguous write window
     return b;
   }
 
@@ -118,6 +120,7 @@ export class ByteRing {
    * them; returns how many were copied.
    */
   peekInto(dst: Uint8Array, off: number, len: number): number {
+    if (!(len > 0)) return 0;
     const n = len < this.count ? len : this.count;
     let p = this.head;
     for (let i = 0; i < n; i++) {

@@ -168,8 +168,12 @@ export function utf8Equals(buf: Uint8Array, off: number, end: number, str: strin
       if (j >= end || buf[j++] !== c) return false;
       continue;
     }
-    if (c >= 0xd800 && c <= 0xdbff && i + 1 < len) {
-      c = 0x10000 + ((c - 0xd800) << 10) + (str.charCodeAt(++i) - 0xdc00);
+    if (c >= 0xd800 && c <= 0xdfff) {
+      // Only a high surrogate followed by a low one has a UTF-8 encoding.
+      const d = i + 1 < len ? str.charCodeAt(i + 1) : 0;
+      if (c > 0xdbff || d < 0xdc00 || d > 0xdfff) return false;
+      c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
+      i++;
     }
     let n: number;
     if (c < 0x800) {

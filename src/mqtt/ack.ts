@@ -8,7 +8,7 @@ import { readU16, writeU16 } from '../core/bytes';
 import { PacketType, ProtocolVersion } from './constants';
 import type { MqttPacket } from './packet';
 import type { MqttProperties } from './properties';
-import { propertiesDataLength, readPropertiesLength, scanProperties, writeProperties } from './properties';
+import { propertiesDataLength, readPacketProperties, writeProperties } from './properties';
 import { varintSize } from './varint';
 import { packetIdOk, packetRoom, writeFixedHeader } from './wire';
 
@@ -98,12 +98,7 @@ export function decodeAckBody(buf: Uint8Array, pos: number, end: number, version
   out.reasonCode = buf[pos++];
   if (!codeOk(out.type, out.reasonCode)) return Status.ProtocolError;
   if (pos === end) return Status.Ok;
-  const pl = readPropertiesLength(buf, pos, end);
-  if (pl < 0) return pl;
-  pos += varintSize(pl);
-  const st = scanProperties(buf, pos, pos + pl, out.type);
-  if (st < 0) return st;
-  out.propertiesOffset = pos;
-  out.propertiesLength = pl;
-  return pos + pl === end ? Status.Ok : Status.Malformed;
+  pos = readPacketProperties(buf, pos, end, out.type, out);
+  if (pos < 0) return pos;
+  return pos === end ? Status.Ok : Status.Malformed;
 }

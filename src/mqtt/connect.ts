@@ -8,7 +8,7 @@ import { utf8Validate } from '../core/utf8';
 import { PacketType, ProtocolVersion } from './constants';
 import type { MqttPacket } from './packet';
 import type { MqttProperties } from './properties';
-import { WILL_PROPERTIES, propertiesDataLength, readPropertiesLength, scanProperties, writeProperties } from './properties';
+import { WILL_PROPERTIES, propertiesDataLength, readPacketProperties, writeProperties } from './properties';
 import { checkTopicName, topicNameLength } from './topic';
 import { varintSize } from './varint';
 import { dataLength, fieldEnd, packetRoom, stringSize, writeData, writeFixedHeader, writeString } from './wire';
@@ -180,14 +180,8 @@ export function decodeConnectBody(buf: Uint8Array, pos: number, end: number, out
   pos += 10;
   let e: number;
   if (version === ProtocolVersion.V5) {
-    const pl = readPropertiesLength(buf, pos, end);
-    if (pl < 0) return pl;
-    pos += varintSize(pl);
-    const st = scanProperties(buf, pos, pos + pl, PacketType.CONNECT);
-    if (st < 0) return st;
-    out.propertiesOffset = pos;
-    out.propertiesLength = pl;
-    pos += pl;
+    pos = readPacketProperties(buf, pos, end, PacketType.CONNECT, out);
+    if (pos < 0) return pos;
   }
   out.payloadOffset = pos;
   out.payloadLength = end - pos;
@@ -199,14 +193,15 @@ export function decodeConnectBody(buf: Uint8Array, pos: number, end: number, out
   pos = e;
   if (out.will) {
     if (version === ProtocolVersion.V5) {
-      const pl = readPropertiesLength(buf, pos, end);
-      if (pl < 0) return pl;
-      pos += varintSize(pl);
-      const st = scanProperties(buf, pos, pos + pl, WILL_PROPERTIES);
-      if (st < 0) return st;
-      out.willPropertiesOffset = pos;
-      out.willPropertiesLength = pl;
-      pos += pl;
+      // Read into the packet's property fields, then move them to the will's.
+      const po = out.propertiesOffset;
+      const pn = out.propertiesLength;
+      pos = readPacketProperties(buf, pos, end, WILL_PROPERTIES, out);
+      if (pos < 0) return pos;
+      out.willPropertiesOffset = out.propertiesOffset;
+      out.willPropertiesLength = out.propertiesLength;
+      out.propertiesOffset = po;
+      out.propertiesLength = pn;
     }
     e = fieldEnd(buf, pos, end);
     if (e < 0) return e;
@@ -291,14 +286,9 @@ export function decodeConnackBody(buf: Uint8Array, pos: number, end: number, ver
     if (pos !== end || out.reasonCode > 5) return Status.Malformed;
   } else {
     if (CONNACK_CODES.indexOf(out.reasonCode) < 0) return Status.ProtocolError;
-    const pl = readPropertiesLength(buf, pos, end);
-    if (pl < 0) return pl;
-    pos += varintSize(pl);
-    const st = scanProperties(buf, pos, pos + pl, PacketType.CONNACK);
-    if (st < 0) return st;
-    out.propertiesOffset = pos;
-    out.propertiesLength = pl;
-    if (pos + pl !== end) return Status.Malformed;
+    pos = readPacketProperties(buf, pos, end, PacketType.CONNACK, out);
+    if (pos < 0) return pos;
+    if (pos !== end) return Status.Malformed;
   }
   if (out.sessionPresent && out.reasonCode !== 0) return Status.ProtocolError;
   return Status.Ok;

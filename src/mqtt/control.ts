@@ -6,7 +6,7 @@ import { Status } from '../core/status';
 import { PacketType, ProtocolVersion } from './constants';
 import type { MqttPacket } from './packet';
 import type { MqttProperties } from './properties';
-import { propertiesDataLength, readPropertiesLength, scanProperties, writeProperties } from './properties';
+import { propertiesDataLength, readPacketProperties, writeProperties } from './properties';
 import { varintSize } from './varint';
 import { packetRoom, writeFixedHeader } from './wire';
 
@@ -102,12 +102,7 @@ export function decodeReasonBody(buf: Uint8Array, pos: number, end: number, vers
   out.reasonCode = buf[pos++];
   if ((type === PacketType.AUTH ? AUTH_CODES : DISCONNECT_CODES).indexOf(out.reasonCode) < 0) return Status.ProtocolError;
   if (pos === end) return Status.Ok;
-  const pl = readPropertiesLength(buf, pos, end);
-  if (pl < 0) return pl;
-  pos += varintSize(pl);
-  const st = scanProperties(buf, pos, pos + pl, type);
-  if (st < 0) return st;
-  out.propertiesOffset = pos;
-  out.propertiesLength = pl;
-  return pos + pl === end ? Status.Ok : Status.Malformed;
+  pos = readPacketProperties(buf, pos, end, type, out);
+  if (pos < 0) return pos;
+  return pos === end ? Status.Ok : Status.Malformed;
 }

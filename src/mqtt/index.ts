@@ -20,6 +20,7 @@ export {
   writeProperties,
   readPropertiesLength,
   scanProperties,
+  readPacketProperties,
   decodeProperties,
 } from './properties';
 export { MqttPacket } from './packet';

@@ -8,6 +8,7 @@ import { Status } from '../core/status';
 import { readU16, readU32, writeU16, writeU32 } from '../core/bytes';
 import { utf8Decode, utf8Encode, utf8Length, utf8Validate } from '../core/utf8';
 import { readVarint, varintSize, writeVarint } from './varint';
+import type { MqttPacket } from './packet';
 
 /**
  * Properties of a packet, by the names MQTT.js / mqtt-packet use. Values that
@@ -273,6 +274,24 @@ export function readPropertiesLength(buf: Uint8Array, off: number, end: number):
   const n = readVarint(buf, off, end);
   if (n < 0) return Status.Malformed;
   return off + varintSize(n) + n > end ? Status.Malformed : n;
+}
+
+/**
+ * Reads the Properties field at `buf[pos..end)` of a packet of `packetType`:
+ * validates it ({@link scanProperties}) and records its data in
+ * `out.propertiesOffset` / `out.propertiesLength` (and the Topic Alias in
+ * `out.topicAlias`). Returns the position after the field, or a negative status.
+ */
+export function readPacketProperties(buf: Uint8Array, pos: number, end: number, packetType: number, out: MqttPacket): number {
+  const pl = readPropertiesLength(buf, pos, end);
+  if (pl < 0) return pl;
+  pos += varintSize(pl);
+  const alias = scanProperties(buf, pos, pos + pl, packetType);
+  if (alias < 0) return alias;
+  out.propertiesOffset = pos;
+  out.propertiesLength = pl;
+  out.topicAlias = alias;
+  return pos + pl;
 }
 
 /**

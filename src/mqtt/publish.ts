@@ -8,7 +8,7 @@ import { utf8Encode, utf8Length } from '../core/utf8';
 import { MAX_REMAINING_LENGTH, PacketType, ProtocolVersion } from './constants';
 import type { MqttPacket } from './packet';
 import type { MqttProperties } from './properties';
-import { propertiesDataLength, readPropertiesLength, scanProperties, writeProperties } from './properties';
+import { propertiesDataLength, readPacketProperties, writeProperties } from './properties';
 import { checkTopicName, topicNameLength } from './topic';
 import { varintSize, writeVarint } from './varint';
 
@@ -145,16 +145,9 @@ export function decodePublishBody(
     pos += 2;
   }
   if (version === ProtocolVersion.V5) {
-    const pl = readPropertiesLength(buf, pos, end);
-    if (pl < 0) return pl;
-    pos += varintSize(pl);
-    const alias = scanProperties(buf, pos, pos + pl, PacketType.PUBLISH);
-    if (alias < 0) return alias;
-    out.propertiesOffset = pos;
-    out.propertiesLength = pl;
-    out.topicAlias = alias;
-    pos += pl;
-    if (tl === 0 && alias === 0) return Status.ProtocolError; // §3.3.2.1
+    pos = readPacketProperties(buf, pos, end, PacketType.PUBLISH, out);
+    if (pos < 0) return pos;
+    if (tl === 0 && out.topicAlias === 0) return Status.ProtocolError; // §3.3.2.1
   } else if (tl === 0) return Status.InvalidTopic; // §4.7.3
   out.payloadOffset = pos;
   out.payloadLength = end - pos;

@@ -8,7 +8,7 @@ import { readU16, writeU16 } from '../core/bytes';
 import { PacketType, ProtocolVersion } from './constants';
 import type { MqttPacket } from './packet';
 import type { MqttProperties } from './properties';
-import { propertiesDataLength, readPropertiesLength, scanProperties, writeProperties } from './properties';
+import { propertiesDataLength, readPacketProperties, writeProperties } from './properties';
 import { checkTopicFilter, topicFilterLength } from './topic';
 import { varintSize } from './varint';
 import { fieldEnd, packetIdOk, packetRoom, writeFixedHeader, writeString } from './wire';
@@ -242,14 +242,8 @@ function readIdAndProps(buf: Uint8Array, pos: number, end: number, version: numb
   out.packetId = id;
   pos += 2;
   if (version === ProtocolVersion.V5) {
-    const pl = readPropertiesLength(buf, pos, end);
-    if (pl < 0) return pl;
-    pos += varintSize(pl);
-    const st = scanProperties(buf, pos, pos + pl, out.type);
-    if (st < 0) return st;
-    out.propertiesOffset = pos;
-    out.propertiesLength = pl;
-    pos += pl;
+    pos = readPacketProperties(buf, pos, end, out.type, out);
+    if (pos < 0) return pos;
   }
   out.payloadOffset = pos;
   out.payloadLength = end - pos;
