@@ -25,7 +25,7 @@ export interface WillInfo {
 
 /** What a CONNECT carries. */
 export interface ConnectInfo {
-  /** 0..65535 bytes of UTF-8; empty asks the server to assign one (needs cleanSession in 3.1.1). */
+  /** 0..65535 bytes of UTF-8; empty asks the server to assign one (3.1.1 requires cleanSession then). */
   clientId: string;
   /** Clean Session (3.1.1) / Clean Start (5.0). */
   cleanSession: boolean;
@@ -58,6 +58,7 @@ function connectRemaining(c: ConnectInfo, version: number, lens: number[]): numb
   if (version !== ProtocolVersion.V311 && version !== ProtocolVersion.V5) return Status.Unsupported;
   if (!(c.keepAlive >= 0 && c.keepAlive <= 0xffff)) return Status.BadParameter;
   if (version === ProtocolVersion.V311 && (c.properties || (c.will && c.will.properties))) return Status.BadParameter;
+  if (version === ProtocolVersion.V311 && c.clientId === '' && !c.cleanSession) return Status.BadParameter; // [MQTT-3.1.3-7]
   let n = 10; // protocol name (6) + level + flags + keep alive
   let s = stringSize(c.clientId);
   if (s < 0) return s;

@@ -296,8 +296,9 @@ export function readPacketProperties(buf: Uint8Array, pos: number, end: number, 
 
 /**
  * Validates property data `buf[off..end)` for a packet of `packetType`: each
- * identifier known and allowed there (else {@link Status.ProtocolError}),
- * single-valued properties present once, values in range, strings valid UTF-8,
+ * identifier known and allowed there (else {@link Status.Malformed}, §2.2.2.2),
+ * single-valued properties present once and values in range (else
+ * {@link Status.ProtocolError}), strings valid UTF-8 ({@link Status.InvalidUtf8}),
  * nothing overrunning `end` ({@link Status.Malformed}). Returns the Topic Alias
  * value when one is present (PUBLISH), else 0; or a negative status.
  * Allocation-free: this is what the packet decoders run.
@@ -310,7 +311,8 @@ export function scanProperties(buf: Uint8Array, off: number, end: number, packet
   while (off < end) {
     const id = buf[off++];
     const e = find(id);
-    if (e < 0 || ((TABLE[e + 2] as number) & bit) === 0) return Status.ProtocolError;
+    // §2.2.2.2: an identifier not valid for the packet type is a Malformed Packet.
+    if (e < 0 || ((TABLE[e + 2] as number) & bit) === 0) return Status.Malformed;
     const type = TABLE[e + 1] as number;
     if (type !== T.Pair && !(id === 0x0b && packetType === 3)) {
       const m = 1 << (id & 31);

@@ -269,8 +269,12 @@ export function decodeSubscribeBody(buf: Uint8Array, pos: number, end: number, v
     if (sub) {
       if (pos >= end) return Status.Malformed;
       const o = buf[pos++];
-      if ((o & 3) === 3) return Status.Malformed;
-      if (version === ProtocolVersion.V311 ? o & 0xfc : (o & 0xc0) !== 0 || (o & 0x30) === 0x30) return Status.Malformed;
+      if (version === ProtocolVersion.V311) {
+        if (o & 0xfc || (o & 3) === 3) return Status.Malformed; // 3.1.1 §3.8.3.1 [MQTT-3.8.3-4]
+      } else {
+        if (o & 0xc0) return Status.Malformed; // reserved bits [MQTT-3.8.3-5]
+        if ((o & 3) === 3 || (o & 0x30) === 0x30) return Status.ProtocolError; // 5.0 §3.8.3.1
+      }
     }
   }
   return Status.Ok;

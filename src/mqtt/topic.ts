@@ -57,12 +57,14 @@ export function topicFilterLength(filter: string): number {
  * {@link Status.InvalidTopic}. Allocation-free.
  */
 export function checkTopicName(buf: Uint8Array, off: number, end: number): number {
+  let plain = true;
   for (let i = off; i < end; i++) {
     const b = buf[i];
     if (b === PLUS || b === HASH) return Status.InvalidTopic;
-    if (b >= 0x80 || b === 0) return utf8Validate(buf, i, end);
+    if (b >= 0x80 || b === 0) plain = false;
   }
-  return Status.Ok;
+  // ASCII without U+0000 is valid UTF-8 as it stands; anything else is checked whole.
+  return plain ? Status.Ok : utf8Validate(buf, off, end);
 }
 
 /**
