@@ -12,32 +12,72 @@ export interface Rate {
   nsPerOp: number;
 }
 
-/**
- * Median ops/s of `rounds` timed runs of `fn(n)`, each sized to last about
- * `roundMs` milliseconds, after a warm-up that also calibrates `n`.
- */
-export function rate(fn: (n: number) => void, roundMs: number, rounds = 5): Rate {
+/** Iterations of `fn` that take about `roundMs` milliseconds (after a warm-up). */
+function calibrate(fn: (n: number) => void, roundMs: number): number {
   let n = 1000;
   for (;;) {
     const t0 = process.hrtime.bigint();
     fn(n);
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-    if (ms >= roundMs / 4) {
-      n = Math.max(1000, Math.round((n * roundMs) / ms));
-      break;
-    }
+    if (ms >= roundMs / 4) return Math.max(1000, Math.round((n * roundMs) / ms));
     n *= 4;
   }
+}
+
+function opsPerSec(fn: (n: number) => void, n: number): number {
+  const t0 = process.hrtime.bigint();
+  fn(n);
+  return (n * 1e9) / Number(process.hrtime.bigint() - t0);
+}
+
+function median(xs: number[]): number {
+  const s = xs.slice().sort((x, y) => x - y);
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+/** Median ops/s of `rounds` timed runs of `fn(n)`, each about `roundMs` long. */
+export function rate(fn: (n: number) => void, roundMs: number, rounds = 5): Rate {
+  const n = calibrate(fn, roundMs);
   const samples: number[] = [];
+  for (let r = 0; r < rounds; r++) samples.push(opsPerSec(fn, n));
+  const ops = median(samples);
+  return { opsPerSec: ops, nsPerOp: 1e9 / ops };
+}
+
+export interface Comparison {
+  a: number;
+  b: number;
+  /** Median over rounds of (a's ops/s / b's ops/s) in the same round. */
+  ratio: number;
+}
+
+/**
+ * `a` against `b` in paired rounds: each round times `a` then `b` (order
+ * alternating round by round) for about `roundMs` each, and the ratio is the
+ * median of the per-round ratios. Drift in the machine's speed (a shared
+ * virtual CPU, thermal limits) then moves both sides of a pair together.
+ */
+export function compare(a: (n: number) => void, b: (n: number) => void, roundMs: number, rounds = 7): Comparison {
+  const na = calibrate(a, roundMs);
+  const nb = calibrate(b, roundMs);
+  const as: number[] = [];
+  const bs: number[] = [];
+  const ratios: number[] = [];
   for (let r = 0; r < rounds; r++) {
-    const t0 = process.hrtime.bigint();
-    fn(n);
-    const dt = Number(process.hrtime.bigint() - t0);
-    samples.push((n * 1e9) / dt);
+    let ra: number;
+    let rb: number;
+    if (r % 2 === 0) {
+      ra = opsPerSec(a, na);
+      rb = opsPerSec(b, nb);
+    } else {
+      rb = opsPerSec(b, nb);
+      ra = opsPerSec(a, na);
+    }
+    as.push(ra);
+    bs.push(rb);
+    ratios.push(ra / rb);
   }
-  samples.sort((a, b) => a - b);
-  const opsPerSec = samples[samples.length >> 1];
-  return { opsPerSec, nsPerOp: 1e9 / opsPerSec };
+  return { a: median(as), b: median(bs), ratio: median(ratios) };
 }
 
 function forceGc(): void {

@@ -79,8 +79,12 @@ export function publishSize(p: PublishInfo, version: number): number {
 
 /**
  * Writes the PUBLISH for `p` at `buf[off]`. Returns the end offset, a negative
- * status as {@link publishSize}, or {@link Status.NoMemory} (nothing written)
- * when it does not fit in `buf`.
+ * status as {@link publishSize}, or {@link Status.NoMemory} when it does not
+ * fit in `buf` (nothing is written then). On other failures nothing is written
+ * outside the span the packet would have occupied.
+ *
+ * An ASCII topic, the common case, is checked for wildcards while it is copied:
+ * one pass over it instead of two.
  *
  * @example
  * ```ts
@@ -88,22 +92,62 @@ export function publishSize(p: PublishInfo, version: number): number {
  * ```
  */
 export function encodePublish(p: PublishInfo, version: number, buf: Uint8Array, off: number): number {
+  const topic = p.topic;
+  const n = topic.length;
+  const pl = payloadLen(p);
+  // Sized as if the topic were ASCII (UTF-8 length == string length); any
+  // other topic takes the checked path below.
+  const r = n <= 65535 ? publishRemaining(p, version, n, pl) : Status.InvalidTopic;
+  if (r >= 0) {
+    const end = off + 1 + varintSize(r) + r;
+    if (end <= buf.length) {
+      const t = end - r + 2;
+      let i = 0;
+      for (; i < n; i++) {
+        const c = topic.charCodeAt(i);
+        if (c >= 0x80 || c === 0x2b || c === 0x23 || c === 0) break;
+        buf[t + i] = c;
+      }
+      if (i === n) return writePublishRest(p, version, r, n, pl, buf, off, t + n);
+    }
+  }
+  return encodePublishChecked(p, version, buf, off);
+}
+
+/** The general path: validates the topic first (any UTF-8), then writes. */
+function encodePublishChecked(p: PublishInfo, version: number, buf: Uint8Array, off: number): number {
   const tl = topicNameLength(p.topic);
   const pl = payloadLen(p);
   const r = publishRemaining(p, version, tl, pl);
   if (r < 0) return r;
   const end = off + 1 + varintSize(r) + r;
   if (end > buf.length) return Status.NoMemory;
+  const t = end - r + 2;
+  return writePublishRest(p, version, r, tl, pl, buf, off, utf8Encode(p.topic, buf, t));
+}
+
+/**
+ * Writes everything but the topic bytes (already at `end - r + 2`): the fixed
+ * header, topic length, packet id, properties and payload. Returns the end.
+ */
+function writePublishRest(
+  p: PublishInfo,
+  version: number,
+  r: number,
+  tl: number,
+  pl: number,
+  buf: Uint8Array,
+  off: number,
+  q: number,
+): number {
   buf[off] = 0x30 | (p.dup ? 8 : 0) | (p.qos << 1) | (p.retain ? 1 : 0);
-  let q = writeVarint(buf, off + 1, r);
-  q = writeU16(buf, q, tl);
-  q = utf8Encode(p.topic, buf, q);
+  writeU16(buf, writeVarint(buf, off + 1, r), tl);
   if (p.qos > 0) q = writeU16(buf, q, p.packetId as number);
   if (version === ProtocolVersion.V5) q = writeProperties(p.properties, propertiesDataLength(p.properties, 3), buf, q);
   const d = p.payload;
-  if (typeof d === 'string') utf8Encode(d, buf, q);
-  else if (d) copyBytes(d, p.payloadOffset === undefined ? 0 : p.payloadOffset, pl, buf, q);
-  return end;
+  if (typeof d === 'string') q = utf8Encode(d, buf, q);
+  else if (d) q = copyBytes(d, p.payloadOffset === undefined ? 0 : p.payloadOffset, pl, buf, q);
+  return q;
 }
 
 /**
