@@ -5,4 +5,5 @@ export type { Clock } from './clock';
 export { readU16, readU32, writeU16, writeU32, copyBytes, bytesEqual } from './bytes';
 export { utf8Length, utf8Encode, utf8Decode, utf8Validate, utf8Equals } from './utf8';
 export { ByteRing } from './ring';
+export { ByteReader, ByteWriter } from './cursor';
 export { MessageQueue } from './queue';
