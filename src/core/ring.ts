@@ -96,6 +96,21 @@ export class ByteRing {
     return Status.Ok;
   }
 
+  /** Offset in {@link ByteRing.buf} of the oldest byte (the start of {@link ByteRing.readableLength}). */
+  readableStart(): number {
+    return this.head;
+  }
+
+  /**
+   * Bytes readable contiguously at {@link ByteRing.readableStart}: hand
+   * `buf[readableStart() .. + readableLength())` to a transport, then
+   * {@link ByteRing.skip} what it took. No copy.
+   */
+  readableLength(): number {
+    const n = this.capacity - this.head;
+    return this.count < n ? this.count : n;
+  }
+
   /** The byte `i` positions after the read point, or {@link Status.Empty}. */
   peek(i: number): number {
     if (i < 0 || i >= this.count) return Status.Empty;

@@ -21,6 +21,7 @@ export {
   readPropertiesLength,
   scanProperties,
   readPacketProperties,
+  subscriptionIds,
   decodeProperties,
 } from './properties';
 export { MqttPacket } from './packet';

@@ -368,6 +368,30 @@ export function scanProperties(buf: Uint8Array, off: number, end: number, packet
 }
 
 /**
+ * Copies the Subscription Identifiers (§3.3.2.3.8) found in validated PUBLISH
+ * property data `buf[off..end)` into `out`, as many as fit; returns how many
+ * were found. Allocation-free: the client routes each message copy with it.
+ */
+export function subscriptionIds(buf: Uint8Array, off: number, end: number, out: Uint32Array): number {
+  let n = 0;
+  while (off < end) {
+    const id = buf[off++];
+    const type = TABLE[find(id) + 1] as number;
+    if (type === T.VarInt) {
+      const v = readVarint(buf, off, end);
+      if (v < 0) return n;
+      if (id === 0x0b && n < out.length) out[n++] = v;
+      off += varintSize(v);
+    } else if (type === T.Str || type === T.Bin) off += 2 + readU16(buf, off);
+    else if (type === T.Pair) {
+      off += 2 + readU16(buf, off);
+      off += 2 + readU16(buf, off);
+    } else off += type === T.U32 ? 4 : type === T.U16 ? 2 : 1;
+  }
+  return n;
+}
+
+/**
  * Decodes validated property data `buf[off..end)` into `out` (strings are
  * created, binary values are `subarray` views of `buf`). This allocates: it is
  * for CONNECT/CONNACK/DISCONNECT handling and applications, not the per-message

@@ -343,3 +343,21 @@ describe('ByteRing › shift that empties the ring', () => {
     expect(r.writableLength()).toBe(8);
   });
 });
+
+describe('ByteRing › zero-copy reads (readableStart / readableLength)', () => {
+  it('offers the oldest bytes up to the end of storage, then the wrapped rest', () => {
+    const r = new ByteRing(8);
+    r.write(bytes(1, 2, 3, 4, 5, 6), 0, 6);
+    r.skip(5); // head 5, holds [6]
+    r.write(bytes(7, 8, 9, 10), 0, 4); // 6,7,8 at [5..8), 9,10 wrapped to [0..2)
+    expect(r.readableStart()).toBe(5);
+    expect(r.readableLength()).toBe(3);
+    expect(Array.from(r.buf.subarray(5, 8))).toEqual([6, 7, 8]);
+    r.skip(3);
+    expect(r.readableStart()).toBe(0);
+    expect(r.readableLength()).toBe(2);
+    expect(Array.from(r.buf.subarray(0, 2))).toEqual([9, 10]);
+    r.skip(2);
+    expect(r.readableLength()).toBe(0);
+  });
+});

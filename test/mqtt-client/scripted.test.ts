@@ -1,0 +1,276 @@
+/**
+ * MqttClient behaviour that needs a broker to act on cue (redeliver, go
+ * silent, drop the link, announce limits): a scripted TCP server, and a
+ * manual clock the test advances, so timers fire exactly when stated.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { MqttClient, ClientState, type MqttClientOptions } from '../../src/mqtt/client';
+import { NodeTcpTransport } from '../../src/platform/node/tcp';
+import { ScriptedBroker } from './scripted-broker';
+
+const brokers: ScriptedBroker[] = [];
+const clients: MqttClient[] = [];
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.disconnect();
+  await Promise.all(brokers.splice(0).map((b) => b.close()));
+});
+
+async function scripted(version: number): Promise<ScriptedBroker> {
+  const b = new ScriptedBroker(version);
+  await b.listen();
+  brokers.push(b);
+  return b;
+}
+
+/** A client on a manual clock: `t.now` is what poll sees. */
+function make(b: ScriptedBroker, opts: Partial<MqttClientOptions> = {}) {
+  const t = { now: 1000 };
+  const c = new MqttClient({
+    transport: new NodeTcpTransport({ host: '127.0.0.1', port: b.port }),
+    clientId: 'scripted',
+    version: b.version,
+    keepAlive: 10,
+    random: () => 0.5,
+    ...opts,
+  });
+  clients.push(c);
+  /** Polls (without moving the clock) until `check()` holds. */
+  const until = (check: () => boolean, what: string, ms = 5000): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const deadline = Date.now() + ms;
+      const tick = (): void => {
+        c.poll(t.now);
+        if (check()) return resolve();
+        if (Date.now() > deadline) return reject(new Error('timed out waiting for ' + what));
+        setImmediate(tick);
+      };
+      tick();
+    });
+  const connect = async (): Promise<void> => {
+    c.start(t.now);
+    await until(() => c.state === ClientState.Connected, 'CONNACK');
+  };
+  return { c, t, until, connect };
+}
+
+describe('MqttClient › inbound QoS 2 (MQTT 3.1.1 §4.3.3)', () => {
+  it('a redelivered PUBLISH (DUP) before PUBREL is acknowledged again but delivered once', async () => {
+    const b = await scripted(4);
+    const got: string[] = [];
+    const { c, until, connect } = make(b, { onMessage: (m) => got.push(m.text()) });
+    await connect();
+    b.send({ type: 3, topic: 'x', payload: 'once', qos: 2, packetId: 7 });
+    await until(() => b.of(5).length === 1, 'first PUBREC');
+    b.send({ type: 3, topic: 'x', payload: 'once', qos: 2, packetId: 7, dup: true });
+    await until(() => b.of(5).length === 2, 'second PUBREC');
+    expect(got).toEqual(['once']);
+    b.send({ type: 6, packetId: 7 });
+    await until(() => b.of(7).length === 1, 'PUBCOMP');
+    // Released: the same packet id now carries a new message.
+    b.send({ type: 3, topic: 'x', payload: 'again', qos: 2, packetId: 7 });
+    await until(() => got.length === 2, 'the new message');
+    expect(got).toEqual(['once', 'again']);
+    expect(c.state).toBe(ClientState.Connected);
+  });
+});
+
+describe('MqttClient › resend on reconnect (MQTT 3.1.1 §4.4, §4.6)', () => {
+  it('with a session present, unacknowledged PUBLISHes go again with DUP in original order, and PUBREL is re-sent', async () => {
+    const b = await scripted(4);
+    b.autoAck = false;
+    const { c, t, until, connect } = make(b, { cleanSession: false });
+    await connect();
+    const a = c.publish('t/a', 'A', 1, false);
+    const q2 = c.publish('t/b', 'B', 2, false);
+    const q3 = c.publish('t/c', 'C', 2, false);
+    await until(() => b.of(3).length === 3, 'three PUBLISHes');
+    b.send({ type: 5, packetId: q3 }); // PUBREC for the last one only
+    await until(() => b.of(6).length === 1, 'PUBREL');
+    b.connack = { type: 2, sessionPresent: true, reasonCode: 0 };
+    b.drop();
+    await until(() => c.state === ClientState.Waiting, 'the loss noticed');
+    t.now += 60_000; // past any reconnect delay
+    await until(() => b.connections === 2 && c.state === ClientState.Connected, 'reconnected');
+    await until(() => b.received.filter((r) => r.conn === 2 && r.type !== 1).length === 3, 'the resends');
+    const resent = b.received.filter((r) => r.conn === 2 && r.type !== 1);
+    expect(resent.map((r) => [r.type, r.packetId, r.dup])).toEqual([
+      [3, a, true],
+      [3, q2, true],
+      [6, q3, false],
+    ]);
+    expect(resent.map((r) => r.payload).slice(0, 2)).toEqual(['A', 'B']);
+  });
+
+  it('without a session, unacknowledged messages are sent again as new ones and subscriptions renewed', async () => {
+    const b = await scripted(4);
+    b.autoAck = false;
+    const { c, t, until, connect } = make(b);
+    await connect();
+    c.subscribe('cmd/#', 1, null);
+    const id = c.publish('t/a', 'A', 1, false);
+    await until(() => b.of(3).length === 1 && b.of(8).length === 1, 'PUBLISH and SUBSCRIBE');
+    b.autoAck = true;
+    b.drop();
+    await until(() => c.state === ClientState.Waiting, 'the loss noticed');
+    t.now += 60_000;
+    await until(() => c.state === ClientState.Connected && c.pending === 0, 'reconnected and acknowledged');
+    const second = b.received.filter((r) => r.conn === 2);
+    expect(second.map((r) => r.type)).toEqual([1, 8, 3]);
+    expect(second[2]).toMatchObject({ packetId: id, payload: 'A', dup: false });
+  });
+});
+
+describe('MqttClient › order on the wire (MQTT 3.1.1 §4.6)', () => {
+  it('publishes queued before connecting go out in the order they were made, whatever their QoS', async () => {
+    const b = await scripted(4);
+    const { c, until, connect } = make(b);
+    for (let i = 0; i < 6; i++) c.publish('t', 'm' + i, i % 3, false);
+    await connect();
+    await until(() => b.of(3).length === 6, 'six PUBLISHes');
+    expect(b.of(3).map((r) => r.payload)).toEqual(['m0', 'm1', 'm2', 'm3', 'm4', 'm5']);
+  });
+});
+
+describe('MqttClient › keep-alive (MQTT 3.1.1 §3.1.2.10)', () => {
+  it('sends PINGREQ after a keep-alive period of silence and declares the link dead without PINGRESP', async () => {
+    const b = await scripted(4);
+    b.answerPings = false;
+    const reasons: number[] = [];
+    const { c, t, until, connect } = make(b, { keepAlive: 2, onDisconnect: (r) => reasons.push(r) });
+    await connect();
+    t.now += 1999;
+    c.poll(t.now);
+    expect(b.of(12)).toHaveLength(0);
+    t.now += 1;
+    await until(() => b.of(12).length === 1, 'PINGREQ');
+    t.now += 2000;
+    c.poll(t.now);
+    expect(c.state).toBe(ClientState.Connected);
+    t.now += 1;
+    c.poll(t.now);
+    expect(c.state).toBe(ClientState.Waiting);
+    expect(reasons).toEqual([-13]); // Status.Timeout
+  });
+});
+
+describe('MqttClient › reconnect back-off', () => {
+  it('waits a doubling, jittered delay between attempts and resets it after a success', async () => {
+    const b = await scripted(4);
+    b.connack = { type: 2, sessionPresent: false, reasonCode: 5 }; // not authorized
+    const codes: number[] = [];
+    const { c, t, until } = make(b, { reconnectMin: 1000, reconnectMax: 4000, onConnect: (code) => codes.push(code) });
+    c.start(t.now);
+    // random() = 0.5 gives delays of 3/4 of 1000, 2000, 4000, 4000 ms.
+    for (const [n, delay] of [
+      [1, 750],
+      [2, 1500],
+      [3, 3000],
+      [4, 3000],
+    ]) {
+      await until(() => b.connections === n && c.state === ClientState.Waiting, `refusal ${n}`);
+      t.now += delay - 1;
+      c.poll(t.now);
+      expect(c.state).toBe(ClientState.Waiting);
+      t.now += 1;
+      c.poll(t.now);
+      expect(c.state).not.toBe(ClientState.Waiting);
+    }
+    expect(codes.slice(0, 4)).toEqual([5, 5, 5, 5]);
+    b.connack = { type: 2, sessionPresent: false, reasonCode: 0 };
+    await until(() => c.state === ClientState.Connected, 'accepted');
+    b.drop();
+    await until(() => c.state === ClientState.Waiting, 'loss');
+    t.now += 749;
+    c.poll(t.now);
+    expect(c.state).toBe(ClientState.Waiting);
+    t.now += 1;
+    c.poll(t.now);
+    expect(c.state).not.toBe(ClientState.Waiting);
+  });
+});
+
+describe('MqttClient › offline queue overflow', () => {
+  it('drops the oldest queued QoS 0 message first, counts it, and refuses QoS 1 when only QoS 1/2 remain', async () => {
+    const b = await scripted(4);
+    const drops: number[] = [];
+    const { c } = make(b, { queueSize: 3, onDropped: (n) => drops.push(n) });
+    expect(c.publish('t', 'a0', 0, false)).toBe(0);
+    expect(c.publish('t', 'b1', 1, false)).toBeGreaterThan(0);
+    expect(c.publish('t', 'c0', 0, false)).toBe(0);
+    expect(c.publish('t', 'd1', 1, false)).toBeGreaterThan(0); // drops a0
+    expect(drops).toEqual([1]);
+    expect(c.publish('t', 'e1', 1, false)).toBeGreaterThan(0); // drops c0
+    expect(drops).toEqual([1, 2]);
+    expect(c.publish('t', 'f1', 1, false)).toBe(-11); // Status.Full: b1, d1, e1 are kept
+    expect(c.publish('t', 'g0', 0, false)).toBe(-11);
+    expect(c.droppedCount).toBe(2);
+    expect(c.pending).toBe(3);
+  });
+});
+
+describe('MqttClient › MQTT 5 limits from CONNACK', () => {
+  it('keeps no more QoS 1 messages in flight than the server Receive Maximum', async () => {
+    const b = await scripted(5);
+    b.connack = { type: 2, sessionPresent: false, reasonCode: 0, properties: { receiveMaximum: 2 } };
+    b.autoAck = false;
+    const { c, until, connect } = make(b);
+    await connect();
+    const ids = [1, 2, 3, 4, 5].map((i) => c.publish('t', 'm' + i, 1, false));
+    await until(() => b.of(3).length === 2, 'two PUBLISHes');
+    for (let i = 0; i < 20; i++) c.poll(1000);
+    expect(b.of(3)).toHaveLength(2);
+    b.send({ type: 4, packetId: ids[0] });
+    await until(() => b.of(3).length === 3, 'the third after one PUBACK');
+    expect(b.of(3).map((r) => r.payload)).toEqual(['m1', 'm2', 'm3']);
+  });
+
+  it('refuses a publish larger than the server Maximum Packet Size', async () => {
+    const b = await scripted(5);
+    b.connack = { type: 2, sessionPresent: false, reasonCode: 0, properties: { maximumPacketSize: 64 } };
+    const { c, connect } = make(b);
+    await connect();
+    expect(c.publish('t', 'x'.repeat(100), 1, false)).toBe(-8); // Status.TooLarge
+    expect(c.publish('t', 'x'.repeat(10), 0, false)).toBe(0);
+  });
+
+  it('assigns outbound Topic Aliases up to the server maximum and then sends topics in full', async () => {
+    const b = await scripted(5);
+    b.connack = { type: 2, sessionPresent: false, reasonCode: 0, properties: { topicAliasMaximum: 2 } };
+    const { c, until, connect } = make(b);
+    await connect();
+    for (const topic of ['t/1', 't/1', 't/2', 't/2', 't/3', 't/1']) c.publish(topic, 'v', 0, false);
+    await until(() => b.of(3).length === 6, 'six PUBLISHes');
+    expect(b.of(3).map((r) => [r.topic, r.topicAlias])).toEqual([
+      ['t/1', 1],
+      ['', 1],
+      ['t/2', 2],
+      ['', 2],
+      ['t/3', 0],
+      ['', 1],
+    ]);
+  });
+
+  it('resolves inbound Topic Aliases set by the server', async () => {
+    const b = await scripted(5);
+    const got: string[] = [];
+    const { until, connect } = make(b, { onMessage: (m) => got.push(m.topic() + '=' + m.text()) });
+    await connect();
+    b.send({ type: 3, topic: 'sensors/a', payload: '1', qos: 0, properties: { topicAlias: 3 } });
+    b.send({ type: 3, topic: '', payload: '2', qos: 0, properties: { topicAlias: 3 } });
+    await until(() => got.length === 2, 'two messages');
+    expect(got).toEqual(['sensors/a=1', 'sensors/a=2']);
+  });
+});
+
+describe('MqttClient › bad input from the server', () => {
+  it('a malformed packet ends the connection (MQTT 5: DISCONNECT 0x81) and the client reconnects', async () => {
+    const b = await scripted(5);
+    const { c, t, until, connect } = make(b);
+    await connect();
+    b.sendRaw(Uint8Array.of(0x36, 0x03, 0x00, 0x01, 0x74)); // PUBLISH with QoS 3
+    await until(() => c.state === ClientState.Waiting, 'the link dropped');
+    expect(b.of(14).map((r) => r.reasonCode)).toEqual([0x81]);
+    t.now += 60_000;
+    await until(() => c.state === ClientState.Connected && b.connections === 2, 'reconnected');
+  });
+});
