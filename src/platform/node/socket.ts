@@ -1,0 +1,234 @@
+/**
+ * The shared body of the Node stream adapters ({@link NodeTcpTransport},
+ * {@link NodeTlsTransport}): a `node:net` `Socket` (or `tls.TLSSocket`, a
+ * subclass) behind the fieldmq {@link Transport} contract (src/transport.ts,
+ * DESIGN.md §3).
+ *
+ * Receive path: every `'data'` chunk is copied into a fixed {@link ByteRing}.
+ * When the ring cannot take a whole chunk, the rest is kept (a view, not a
+ * copy) and the socket is paused (Node docs, stream "Two reading modes":
+ * `readable.pause()` stops `'data'` events; the kernel window then pushes back
+ * on the peer). `recv` drains the ring, refills it from the kept chunks, and
+ * resumes the socket once they are all in: bytes are never dropped, and memory
+ * is bounded by the ring plus one paused chunk (Node's readable buffer holds
+ * the rest).
+ *
+ * Send path: `send` copies the caller's bytes (`Buffer.from(Uint8Array)`
+ * copies; the caller reuses its buffer at once) and hands them to
+ * `socket.write`. While `socket.writableLength` is at or above the high-water
+ * mark it takes nothing and returns 0, and `onWritable` fires on the next
+ * `'drain'` (Node docs, `writable.write()` and event `'drain'`).
+ */
+import type { Socket } from 'node:net';
+import { ByteRing } from '../../core/ring';
+import { Status } from '../../core/status';
+import { TransportState, type Transport } from '../../transport';
+
+/** Options shared by the Node stream adapters. */
+export interface NodeStreamOptions {
+  /** Broker host name or address. */
+  host: string;
+  /** Broker port. */
+  port: number;
+  /** Receive ring capacity in bytes (allocated once, in the constructor); default 4096. */
+  rxCapacity?: number;
+  /**
+   * `send` returns 0 while the socket holds this many unsent bytes or more;
+   * default 16384 (Node's default `writableHighWaterMark`).
+   */
+  highWaterMark?: number;
+  /** Disable Nagle (`socket.setNoDelay`); default `true`: MQTT packets are small and latency-bound. */
+  noDelay?: boolean;
+  /** Called when bytes (or the end of the link) arrived: worth calling `poll` now. */
+  onReadable?: (() => void) | null;
+  /** Called when the link opened, or when `send` may take bytes again after returning less than asked. */
+  onWritable?: (() => void) | null;
+}
+
+/** Default receive ring capacity. */
+export const DEFAULT_RX_CAPACITY = 4096;
+/** Default send high-water mark. */
+export const DEFAULT_HIGH_WATER_MARK = 16384;
+
+/**
+ * A {@link Transport} over a Node stream socket; subclasses say how to create
+ * and connect the socket and which event means "open".
+ */
+export abstract class NodeSocketTransport implements Transport {
+  onReadable: (() => void) | null;
+  onWritable: (() => void) | null;
+  /** The last socket error, for diagnostics (`null` when none). */
+  lastError: Error | null;
+
+  /** The receive ring. */
+  protected readonly ring: ByteRing;
+  protected readonly highWaterMark: number;
+  protected readonly noDelay: boolean;
+  protected socket: Socket | null;
+  private st: number;
+  /** Chunks (views) that did not fit in the ring; the socket is paused while this is non-empty. */
+  private pending: Uint8Array[];
+  private needDrain: boolean;
+
+  constructor(options: NodeStreamOptions) {
+    this.ring = new ByteRing(options.rxCapacity ?? DEFAULT_RX_CAPACITY);
+    this.highWaterMark = options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
+    this.noDelay = options.noDelay ?? true;
+    this.onReadable = options.onReadable ?? null;
+    this.onWritable = options.onWritable ?? null;
+    this.lastError = null;
+    this.socket = null;
+    this.st = TransportState.Closed;
+    this.pending = [];
+    this.needDrain = false;
+  }
+
+  /** Creates the socket and starts connecting. */
+  protected abstract connect(): Socket;
+  /** The socket event after which the link is usable (`'connect'`, `'secureConnect'`). */
+  protected abstract readonly openEvent: string;
+
+  /**
+   * Starts connecting. Returns {@link Status.Ok}, {@link Status.IllegalState}
+   * when not closed, or {@link Status.BadParameter} when Node refuses the
+   * options synchronously (e.g. an invalid port); the error is in
+   * {@link NodeSocketTransport.lastError}.
+   */
+  open(): number {
+    if (this.st !== TransportState.Closed) return Status.IllegalState;
+    this.ring.clear();
+    this.pending = [];
+    this.needDrain = false;
+    this.lastError = null;
+    let s: Socket;
+    try {
+      s = this.connect();
+    } catch (e) {
+      this.lastError = e as Error;
+      return Status.BadParameter;
+    }
+    this.socket = s;
+    this.st = TransportState.Opening;
+    s.once(this.openEvent, () => {
+      if (this.socket !== s) return;
+      if (this.noDelay) s.setNoDelay(true);
+      this.st = TransportState.Open;
+      this.fire(this.onWritable);
+    });
+    s.on('data', (chunk: Buffer) => {
+      if (this.socket !== s) return;
+      this.take(chunk);
+      this.fire(this.onReadable);
+    });
+    s.on('drain', () => {
+      if (this.socket !== s || !this.needDrain) return;
+      this.needDrain = false;
+      this.fire(this.onWritable);
+    });
+    s.on('error', (e: Error) => {
+      if (this.socket !== s) return;
+      this.lastError = e;
+      this.st = TransportState.Closed;
+    });
+    s.on('close', () => {
+      if (this.socket !== s) return;
+      this.st = TransportState.Closed;
+      this.fire(this.onReadable);
+    });
+    return Status.Ok;
+  }
+
+  /** Destroys the socket and drops unread bytes. Idempotent. */
+  close(): void {
+    const s = this.socket;
+    this.socket = null;
+    this.st = TransportState.Closed;
+    this.ring.clear();
+    this.pending = [];
+    this.needDrain = false;
+    if (s !== null) s.destroy();
+  }
+
+  /** {@link TransportState}: Opening until connected (and, for TLS, handshaken), Open, Closed after close/error/end. */
+  state(): number {
+    return this.st;
+  }
+
+  /**
+   * Reads up to `len` received bytes into `buf[off..]`. Returns the count
+   * (`> 0`), `0` when nothing is buffered, {@link Status.Closed} once the link
+   * is closed and every received byte has been read, or
+   * {@link Status.BadParameter} for a range outside `buf`.
+   */
+  recv(buf: Uint8Array, off: number, len: number): number {
+    if (off < 0 || len < 0 || off + len > buf.length) return Status.BadParameter;
+    if (this.ring.length === 0 && this.pending.length === 0) {
+      return this.st === TransportState.Closed ? Status.Closed : 0;
+    }
+    if (len === 0) return 0;
+    const n = this.ring.read(buf, off, len);
+    this.refill();
+    return n;
+  }
+
+  /**
+   * Queues `buf[off..off+len)` on the socket (copied). Returns `len`; `0` when
+   * the socket's unsent bytes are at or above the high-water mark
+   * (`onWritable` follows on `'drain'`); {@link Status.IllegalState} while
+   * opening; {@link Status.Closed} when closed; {@link Status.BadParameter}
+   * for a range outside `buf`.
+   */
+  send(buf: Uint8Array, off: number, len: number): number {
+    if (off < 0 || len < 0 || off + len > buf.length) return Status.BadParameter;
+    const s = this.socket;
+    if (this.st === TransportState.Closed || s === null) return Status.Closed;
+    if (this.st !== TransportState.Open) return Status.IllegalState;
+    if (len === 0) return 0;
+    if (s.writableLength >= this.highWaterMark) {
+      this.needDrain = true;
+      return 0;
+    }
+    if (!s.write(Buffer.from(buf.subarray(off, off + len)))) this.needDrain = true;
+    return len;
+  }
+
+  /** Bytes received and not yet read (ring plus chunks held back by backpressure). */
+  get buffered(): number {
+    let n = this.ring.length;
+    for (let i = 0; i < this.pending.length; i++) n += this.pending[i].length;
+    return n;
+  }
+
+  /** `true` while the socket is paused because the ring is full. */
+  get paused(): boolean {
+    return this.pending.length > 0;
+  }
+
+  /** Copies a chunk into the ring; pauses the socket and keeps the rest when it does not fit. */
+  private take(chunk: Uint8Array): void {
+    if (this.pending.length > 0) {
+      this.pending.push(chunk); // arrived after pause(): keep order
+      return;
+    }
+    const n = this.ring.write(chunk, 0, chunk.length);
+    if (n < chunk.length) {
+      this.pending.push(chunk.subarray(n));
+      this.socket?.pause();
+    }
+  }
+
+  /** Moves held-back chunks into the ring; resumes the socket when all are in. */
+  private refill(): void {
+    while (this.pending.length > 0 && this.ring.free > 0) {
+      const c = this.pending[0];
+      const n = this.ring.write(c, 0, c.length);
+      if (n === c.length) this.pending.shift();
+      else this.pending[0] = c.subarray(n);
+    }
+    if (this.pending.length === 0 && this.socket !== null && this.socket.isPaused()) this.socket.resume();
+  }
+
+  private fire(cb: (() => void) | null): void {
+    if (cb) cb();
+  }
+}
