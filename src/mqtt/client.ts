@@ -13,7 +13,12 @@ import type { Transport } from '../transport';
 import { PacketType } from './constants';
 import { frameLength } from './frame';
 import { MqttPacket } from './packet';
-import { decodePacket } from './decode';
+import { decodeFixedHeader } from './decode';
+import { decodeConnackBody } from './connect';
+import { decodePublishBody } from './publish';
+import { decodeAckBody } from './ack';
+import { decodeSubackBody } from './subscribe';
+import { decodeReasonBody } from './control';
 import type { MqttProperties } from './properties';
 import { decodeProperties, subscriptionIds } from './properties';
 import type { WillInfo } from './connect';
@@ -664,9 +669,44 @@ export class MqttClient {
     this.lost(st);
   }
 
+  /** Decodes what a server may send (CONNECT and SUBSCRIBE/UNSUBSCRIBE are protocol errors here). */
+  private decode(len: number): number {
+    const v = this.view;
+    const b = this.pkt;
+    let st = decodeFixedHeader(b, 0, len, this.v, v, 0);
+    if (st < 0) return st;
+    const p = v.bodyOffset;
+    switch (v.type) {
+      case PacketType.CONNACK:
+        st = decodeConnackBody(b, p, len, this.v, v);
+        break;
+      case PacketType.PUBLISH:
+        st = decodePublishBody(b, p, len, v.flags, this.v, v);
+        break;
+      case PacketType.PUBACK:
+      case PacketType.PUBREC:
+      case PacketType.PUBREL:
+      case PacketType.PUBCOMP:
+        st = decodeAckBody(b, p, len, this.v, v);
+        break;
+      case PacketType.SUBACK:
+      case PacketType.UNSUBACK:
+        st = decodeSubackBody(b, p, len, this.v, v);
+        break;
+      case PacketType.PINGRESP:
+      case PacketType.DISCONNECT:
+      case PacketType.AUTH:
+        st = decodeReasonBody(b, p, len, this.v, v);
+        break;
+      default:
+        st = Status.ProtocolError;
+    }
+    return st;
+  }
+
   private handle(len: number): void {
     const v = this.view;
-    const st = decodePacket(this.pkt, 0, len, this.v, v, 0);
+    const st = this.decode(len);
     if (st < 0) return this.protocolError(st);
     const type = v.type;
     if (this.st === ClientState.Connecting) {

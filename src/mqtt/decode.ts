@@ -47,26 +47,11 @@ export function decodePacket(
   out: MqttPacket,
   maxPacketSize: number,
 ): number {
-  if (version !== ProtocolVersion.V311 && version !== ProtocolVersion.V5) return Status.Unsupported;
-  if (len > buf.length - off) len = buf.length - off;
-  const total = packetLength(buf, off, len, maxPacketSize > 0 ? maxPacketSize : MAX_PACKET_SIZE);
+  const total = decodeFixedHeader(buf, off, len, version, out, maxPacketSize);
   if (total < 0) return total;
-  if (total > len) return Status.NeedMoreBytes;
-  out.reset();
-  const b0 = buf[off];
-  const type = b0 >> 4;
-  const flags = b0 & 15;
-  out.type = type;
-  out.flags = flags;
-  out.length = total;
+  const pos = out.bodyOffset;
   const end = off + total;
-  let pos = off + 2;
-  while (buf[pos - 1] & 0x80) pos++;
-  out.bodyOffset = pos;
-  if (type !== PacketType.PUBLISH) {
-    const want = type === PacketType.PUBREL || type === PacketType.SUBSCRIBE || type === PacketType.UNSUBSCRIBE ? 2 : 0;
-    if (flags !== want) return Status.Malformed;
-  }
+  const type = out.type;
   let st: number;
   switch (type) {
     case PacketType.CONNECT:
@@ -76,7 +61,7 @@ export function decodePacket(
       st = decodeConnackBody(buf, pos, end, version, out);
       break;
     case PacketType.PUBLISH:
-      st = decodePublishBody(buf, pos, end, flags, version, out);
+      st = decodePublishBody(buf, pos, end, out.flags, version, out);
       break;
     case PacketType.PUBACK:
     case PacketType.PUBREC:
@@ -97,4 +82,42 @@ export function decodePacket(
       st = decodeReasonBody(buf, pos, end, version, out);
   }
   return st < 0 ? st : total;
+}
+
+/**
+ * The first stage of {@link decodePacket}: checks `version`, the Remaining
+ * Length (complete, minimal, within `maxPacketSize`) and the reserved flag
+ * bits of the type (3.1.1 §2.2.2, 5.0 §2.1.3); resets `out` and fills `type`,
+ * `flags`, `length` and `bodyOffset`. Returns the packet length or a negative
+ * status. A client that decodes only what a server sends dispatches the body
+ * itself, so its bundle carries no server-side decoders.
+ */
+export function decodeFixedHeader(
+  buf: Uint8Array,
+  off: number,
+  len: number,
+  version: number,
+  out: MqttPacket,
+  maxPacketSize: number,
+): number {
+  if (version !== ProtocolVersion.V311 && version !== ProtocolVersion.V5) return Status.Unsupported;
+  if (len > buf.length - off) len = buf.length - off;
+  const total = packetLength(buf, off, len, maxPacketSize > 0 ? maxPacketSize : MAX_PACKET_SIZE);
+  if (total < 0) return total;
+  if (total > len) return Status.NeedMoreBytes;
+  out.reset();
+  const b0 = buf[off];
+  const type = b0 >> 4;
+  const flags = b0 & 15;
+  out.type = type;
+  out.flags = flags;
+  out.length = total;
+  let pos = off + 2;
+  while (buf[pos - 1] & 0x80) pos++;
+  out.bodyOffset = pos;
+  if (type !== PacketType.PUBLISH) {
+    const want = type === PacketType.PUBREL || type === PacketType.SUBSCRIBE || type === PacketType.UNSUBSCRIBE ? 2 : 0;
+    if (flags !== want) return Status.Malformed;
+  }
+  return total;
 }

@@ -53,6 +53,6 @@ export {
   authSize,
   encodeAuth,
 } from './control';
-export { decodePacket } from './decode';
+export { decodePacket, decodeFixedHeader } from './decode';
 export type { AnyPacketInfo } from './encode';
 export { packetSize, encodePacket } from './encode';
