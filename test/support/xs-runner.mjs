@@ -1,0 +1,207 @@
+// Host-side half of the XS harness (see test/support/xs.ts, which forks this
+// file). It runs in its own Node process because @agoric/xsnap needs
+// `import '@endo/init'` first, which locks down this realm (SES lockdown):
+// the test process must not be locked down.
+//
+// Job (one IPC message from the parent):
+//   { prelude, code, entry, tcp?: { host, port }, deadlineMs, clockStart? }
+// Replies (IPC messages):
+//   { type: 'log', text } for every xsHost.log / print in XS
+//   { type: 'done', result, stats } when XS calls xsHost.done
+//   { type: 'error', message } when evaluation fails or the deadline passes
+//
+// Commands from XS (issueCommand; first byte = op, see test/xs/bridge.ts):
+//   1 Now → 0x00 + u32 ms (or 0xff + reason once the deadline passed)
+//   2 Log, 3 Done, 4 Wait(u16 ms: until socket activity or ms)
+//   10 TcpOpen → i8 status, 11 TcpState → u8, 12 TcpSend → i32,
+//   13 TcpRecv(u32 max) → i32 n + n bytes, 14 TcpClose, 15 TcpAvailable → u32
+import '@endo/init';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import { performance } from 'node:perf_hooks';
+import tmp from 'tmp';
+import { xsnap } from '@agoric/xsnap';
+
+const Status = { Ok: 0, IllegalState: -4, Closed: -15 };
+const State = { Closed: 0, Opening: 1, Open: 2 };
+const RX_HIGH_WATER = 256 * 1024;
+
+const send = (m) => process.send && process.send(m);
+const dec = new TextDecoder();
+const enc = new TextEncoder();
+
+function u32(n) {
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setUint32(0, n >>> 0);
+  return b;
+}
+function i32(n) {
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setInt32(0, n | 0);
+  return b;
+}
+
+process.once('message', async (job) => {
+  const deadline = performance.now() + job.deadlineMs;
+  // The clock XS sees: job.clockStart at its first now(), then host ms.
+  let clockOffset = job.clockStart === undefined || job.clockStart === null ? 0 : null;
+  const stats = { commands: 0, sent: 0, received: 0 };
+  let doneResult;
+  let done = false;
+
+  // ---- the bridged TCP socket ----
+  let socket = null;
+  let state = State.Closed;
+  let rx = []; // Buffers not yet handed to XS
+  let rxBytes = 0;
+  let wakers = [];
+  const wake = () => {
+    const w = wakers;
+    wakers = [];
+    for (const f of w) f();
+  };
+
+  const tcpOpen = () => {
+    if (!job.tcp) return Status.IllegalState;
+    if (state !== State.Closed) return Status.IllegalState;
+    rx = [];
+    rxBytes = 0;
+    state = State.Opening;
+    const s = net.connect({ host: job.tcp.host, port: job.tcp.port });
+    socket = s;
+    s.setNoDelay(true);
+    s.on('connect', () => {
+      if (socket === s) state = State.Open;
+      wake();
+    });
+    s.on('data', (d) => {
+      if (socket !== s) return;
+      rx.push(d);
+      rxBytes += d.length;
+      stats.received += d.length;
+      if (rxBytes > RX_HIGH_WATER) s.pause();
+      wake();
+    });
+    s.on('error', () => {
+      if (socket === s) state = State.Closed;
+      wake();
+    });
+    s.on('close', () => {
+      if (socket === s) state = State.Closed;
+      wake();
+    });
+    return Status.Ok;
+  };
+
+  const tcpRecv = (max) => {
+    if (rxBytes === 0) return i32(state === State.Closed ? Status.Closed : 0);
+    const n = Math.min(max, rxBytes);
+    const out = new Uint8Array(4 + n);
+    out.set(i32(n), 0);
+    let at = 4;
+    while (at < 4 + n) {
+      const b = rx[0];
+      const k = Math.min(b.length, 4 + n - at);
+      out.set(b.subarray(0, k), at);
+      at += k;
+      if (k === b.length) rx.shift();
+      else rx[0] = b.subarray(k);
+    }
+    rxBytes -= n;
+    if (socket && socket.isPaused() && rxBytes <= RX_HIGH_WATER) socket.resume();
+    return out;
+  };
+
+  const tcpSend = (bytes) => {
+    if (state === State.Closed || !socket) return i32(Status.Closed);
+    if (state !== State.Open) return i32(Status.IllegalState);
+    socket.write(Buffer.from(bytes)); // copied: the command buffer is ours only for this call
+    stats.sent += bytes.length;
+    return i32(bytes.length);
+  };
+
+  const handleCommand = async (msg) => {
+    stats.commands++;
+    const op = msg[0];
+    const p = msg.subarray(1);
+    switch (op) {
+      case 1: {
+        if (performance.now() > deadline) {
+          const r = enc.encode(`deadline of ${job.deadlineMs} ms passed`);
+          const out = new Uint8Array(1 + r.length);
+          out[0] = 0xff;
+          out.set(r, 1);
+          return out;
+        }
+        if (clockOffset === null) clockOffset = job.clockStart - performance.now();
+        const out = new Uint8Array(5);
+        out.set(u32(Math.floor(performance.now() + clockOffset)), 1);
+        return out;
+      }
+      case 2:
+        send({ type: 'log', text: dec.decode(p) });
+        return new Uint8Array(0);
+      case 3:
+        done = true;
+        doneResult = JSON.parse(dec.decode(p));
+        return new Uint8Array(0);
+      case 4: {
+        const ms = (p[0] << 8) | p[1];
+        await new Promise((resolve) => {
+          const t = setTimeout(resolve, ms);
+          wakers.push(() => {
+            clearTimeout(t);
+            resolve();
+          });
+        });
+        return new Uint8Array(0);
+      }
+      case 10:
+        return new Uint8Array([tcpOpen() & 0xff]);
+      case 11:
+        return new Uint8Array([state]);
+      case 12:
+        return tcpSend(p);
+      case 13:
+        return tcpRecv(new DataView(p.buffer, p.byteOffset, 4).getUint32(0));
+      case 14:
+        if (socket) socket.destroy();
+        socket = null;
+        state = State.Closed;
+        rx = [];
+        rxBytes = 0;
+        return new Uint8Array(0);
+      case 15:
+        return u32(rxBytes);
+      default:
+        throw new Error(`xs-runner: unknown op ${op}`);
+    }
+  };
+
+  let worker;
+  try {
+    worker = await xsnap({
+      os: os.type(),
+      spawn,
+      fs: { ...fs, ...fs.promises, tmpName: tmp.tmpName },
+      name: 'fieldmq-xs',
+      meteringLimit: 0,
+      stdout: 'inherit',
+      stderr: 'inherit',
+      handleCommand,
+    });
+    await worker.evaluate(job.prelude);
+    await worker.evaluate(job.code);
+    await worker.evaluate(`runXsMain(${JSON.stringify(job.entry)})`);
+    if (!done) throw new Error('XS returned without calling xsHost.done');
+    send({ type: 'done', result: doneResult, stats });
+  } catch (e) {
+    send({ type: 'error', message: String(e && e.message ? e.message : e), stats });
+  } finally {
+    if (socket) socket.destroy();
+    if (worker) await worker.close().catch(() => {});
+    process.disconnect?.();
+  }
+});
