@@ -14,3 +14,6 @@ export {
   forwarderHeaderSize,
   encodeForwarderHeader,
 } from './forwarder';
+export { SnClient, SnState } from './client';
+export type { SnClientOptions, SnWill } from './client';
+export { SnTopics, SnGateways, snTag, snTagTopic, snIdIndex } from './state';

@@ -9,3 +9,5 @@ export type { NodeTlsOptions } from './tls';
 export { NodeSocketTransport, DEFAULT_HIGH_WATER_MARK, DEFAULT_RX_CAPACITY } from './socket';
 export type { NodeStreamOptions } from './socket';
 export { NodeClock, nodeClock } from './clock';
+export { NodeUdpTransport } from './udp';
+export type { NodeUdpOptions } from './udp';

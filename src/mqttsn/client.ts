@@ -1,0 +1,1012 @@
+/**
+ * The MQTT-SN 1.2 device client (MQTT-SN 1.2 §6): gateway discovery and
+ * failover, connect with the Will flow, registration, publish at QoS -1..2,
+ * subscribe, keep-alive, retransmission and the sleeping-client cycle, over a
+ * {@link DatagramTransport}. It is the only file of `src/mqttsn` that touches
+ * a transport or time, and it does so only in {@link SnClient.poll}.
+ *
+ * Requests are serialised: at most one message that expects a reply from the
+ * gateway is outstanding at any time. The spec requires this per procedure
+ * (one REGISTER §6.5, one QoS 1/2 PUBLISH §6.6, one SUBSCRIBE/UNSUBSCRIBE
+ * §6.9); serialising all of them keeps one retry timer (§6.13) and costs
+ * nothing on a link where every exchange is a round trip anyway. Requests wait
+ * in a fixed {@link MessageQueue} already encoded, so a retransmission sends
+ * the stored bytes again (with DUP set) instead of re-encoding them.
+ *
+ * Where the spec leaves a choice, this client:
+ * - keeps alive (§6.11) by sending PINGREQ when nothing was sent for the
+ *   keep-alive period and nothing is outstanding (an outstanding request is
+ *   supervised by its own retries);
+ * - after N_RETRY (§6.13) reports the failed request, drops the gateway from
+ *   its list and connects to the next listed one, else the configured one,
+ *   else searches (SEARCHGW); other queued requests wait for the new session;
+ * - drops a gateway that sent no ADVERTISE for (N_ADV + ½) × T_ADV (§6.1),
+ *   failing over when it is the one in use;
+ * - on "rejected: congestion" (§6.5, §6.6, §6.9) keeps the request and sends
+ *   it again after T_WAIT, sending no other request meanwhile;
+ * - on PUBACK "invalid topic ID" (§6.6) fails the message and forgets the
+ *   topic id, so the next publish on that name registers it again;
+ * - forgets normal topic ids and inbound QoS 2 ids when a CONNACK starts a
+ *   clean session or a session with another gateway (§6.3), keeps them else;
+ * - delivers an inbound QoS 2 message on PUBLISH and remembers its MsgId until
+ *   PUBREL (exactly once); with no room to remember it, it does not answer;
+ * - treats a 2-character ASCII name without wildcards as a short topic (§6.7);
+ * - ignores session messages from any peer but the gateway in use, and GWINFO
+ *   sent by other clients (their GwAdd cannot become a peer handle); it does
+ *   not answer other clients' SEARCHGW itself.
+ */
+import { Status } from '../core/status';
+import { elapsed } from '../core/clock';
+import { writeU16 } from '../core/bytes';
+import { utf8Decode } from '../core/utf8';
+import { MessageQueue } from '../core/queue';
+import { BROADCAST, type DatagramTransport } from '../transport';
+import { MsgType, ReturnCode, TopicIdType } from './constants';
+import { SnMessage } from './message';
+import { decodeMessage } from './decode';
+import { encodeMessage, messageSize } from './encode';
+import { SnGateways, SnTopics, snIdIndex, snTag, snTagTopic } from './state';
+
+/** Where the client is (compare MQTT-SN 1.2 §6.14, Fig. 4, seen from the client). */
+export const enum SnState {
+  /** No session and none wanted. */
+  Disconnected = 0,
+  /** A session is wanted but no gateway is known: SEARCHGW is running (§6.1). */
+  Searching = 1,
+  /** CONNECT (and the Will flow) in progress (§6.2). */
+  Connecting = 2,
+  /** Connected: requests flow, keep-alive runs (§6.11). */
+  Active = 3,
+  /** Asleep (§6.14): the gateway buffers messages; the client wakes after the sleep duration. */
+  Asleep = 4,
+  /** Awake (§6.14): PINGREQ with the ClientId sent, buffered messages arriving until PINGRESP. */
+  Awake = 5,
+  /** DISCONNECT sent, to end the session or (with a duration) to go to sleep (§6.12, §6.14). */
+  Disconnecting = 6,
+}
+
+/** The Will (MQTT-SN 1.2 §6.2–§6.4). */
+export interface SnWill {
+  /** Will topic name. */
+  topic: string;
+  /** Will message; the client keeps a reference, it does not copy it. */
+  payload: Uint8Array | string;
+  /** 0, 1 or 2. */
+  qos: number;
+  retain: boolean;
+}
+
+/** Options of {@link SnClient}; only `transport` and `clientId` are required. */
+export interface SnClientOptions {
+  /** The datagram link; it must be open (or opening). */
+  transport: DatagramTransport;
+  /** ClientId sent in CONNECT and in the wake-up PINGREQ (§5.3.1, §6.14). */
+  clientId: string;
+  /** Keep-alive in seconds (CONNECT Duration, §6.11); 0 disables PINGREQ. Default 60. */
+  keepAlive?: number;
+  /** CleanSession flag of CONNECT (§6.3). Default true. */
+  cleanSession?: boolean;
+  /** Will data, sent when the gateway prompts for it (§6.2). */
+  will?: SnWill | null;
+  /** Pre-defined topics `[topicName, topicId]` known to both sides (§6.7). */
+  predefined?: [string, number][] | null;
+  /** Topic table entries, pre-defined ones included (1..254). Default 8. */
+  maxTopics?: number;
+  /** Requests that can be queued (PUBLISH QoS 0–2, SUBSCRIBE, UNSUBSCRIBE, REGISTER, Will updates). Default 4. */
+  maxInflight?: number;
+  /** Inbound QoS 2 message ids remembered until PUBREL. Default 4. */
+  maxInbound?: number;
+  /** Gateways remembered (§6.1). Default 4. */
+  maxGateways?: number;
+  /** Largest MQTT-SN message sent or received, in octets. Default 128. */
+  packetSize?: number;
+  /** T_RETRY in ms (§6.13; §7.2 advises 10–15 s). Default 10000. */
+  tRetry?: number;
+  /** N_RETRY (§6.13; §7.2 advises 3–5). Default 3. */
+  nRetry?: number;
+  /** T_WAIT in ms after a "rejected: congestion" (§6.5, §6.6, §6.9; §7.2: over 5 min). Default 300000. */
+  tWait?: number;
+  /** T_SEARCHGW in ms (§6.1; §7.2: 5 s): the random delay before the first SEARCHGW and the first back-off. Default 5000. */
+  tSearchGw?: number;
+  /** N_ADV (§6.1; §7.2: 2–3): ADVERTISEs a gateway may miss before it is dropped. Default 2. */
+  nAdv?: number;
+  /** Broadcast radius of SEARCHGW (§5.3.9; 0 = whole network). Default 1. */
+  radius?: number;
+  /** Peer handle of a gateway known in advance: used first and whenever no other is known. */
+  gateway?: number;
+  /** Random numbers in [0, 1) for the SEARCHGW delay. Default `Math.random`. */
+  random?: (() => number) | null;
+  /** CONNACK arrived: 0 accepted, else the rejection ReturnCode (§6.2). */
+  onConnect?: ((returnCode: number) => void) | null;
+  /**
+   * An application message from the gateway (§6.10). `topicName` is null for a
+   * short topic (its two octets are `topicId`, big-endian). The payload is
+   * `buf[off..off+len)`, valid only during the call.
+   */
+  onMessage?:
+    | ((
+        topicName: string | null,
+        topicId: number,
+        topicIdType: number,
+        buf: Uint8Array,
+        off: number,
+        len: number,
+        qos: number,
+        retain: boolean,
+      ) => void)
+    | null;
+  /**
+   * A QoS 1/2 PUBLISH ended: `returnCode` 0 when acknowledged, a ReturnCode
+   * (> 0) when the gateway or the registration rejected it, or a negative
+   * {@link Status} (Timeout: no answer after N_RETRY retransmissions). Also
+   * called with `msgId` 0 for a QoS 0 message dropped because its topic
+   * could not be registered.
+   */
+  onPublished?: ((msgId: number, returnCode: number) => void) | null;
+  /** A {@link SnClient.register} ended: the topic id, or 0 with the ReturnCode / negative Status. */
+  onRegister?: ((topicName: string, topicId: number, returnCode: number) => void) | null;
+  /**
+   * SUBSCRIBE, UNSUBSCRIBE, WILLTOPICUPD or WILLMSGUPD ended (`type` is the
+   * request's MsgType): `returnCode` 0, a rejection code, or a negative Status;
+   * for SUBSCRIBE the topic id (0 for a wildcard filter, §6.9) and granted QoS.
+   */
+  onAck?: ((type: number, msgId: number, returnCode: number, topicId: number, qos: number) => void) | null;
+  /** Now asleep (DISCONNECT with duration acknowledged, or PINGRESP ended an awake period, §6.14). */
+  onSleep?: (() => void) | null;
+  /** Woke up: PINGREQ with the ClientId sent (§6.14). */
+  onWake?: (() => void) | null;
+  /** A gateway was added to the list (`up`) or dropped from it after N_ADV missed ADVERTISEs (§6.1). */
+  onGateway?: ((gwId: number, handle: number, up: boolean) => void) | null;
+  /**
+   * Something went wrong, the client carries on: Timeout (gateway lost, §6.13),
+   * Closed (DISCONNECT from the gateway, §6.12), Full (no room for a
+   * gateway-assigned topic), or the decode status of a dropped datagram.
+   */
+  onError?: ((status: number) => void) | null;
+}
+
+/**
+ * An MQTT-SN 1.2 client. Methods never throw and return a number: `>= 0` on
+ * success, a negative {@link Status} on failure. All I/O and timing happen in
+ * {@link SnClient.poll}; call it often (and after data arrives). Callbacks run
+ * inside `poll` and may call any method except `poll`.
+ *
+ * @example
+ * ```ts
+ * const c = new SnClient({ transport: udp, clientId: 'node1', keepAlive: 60,
+ *   onConnect: (rc) => { if (rc === 0) c.subscribe('cmd/#', 1); },
+ *   onMessage: (name, id, type, buf, off, len) => handle(name, buf, off, len) });
+ * c.connect();
+ * setInterval(() => c.poll(Date.now() >>> 0), 50);
+ * c.publish('sensors/t', '21.5', 1, false);
+ * ```
+ */
+export class SnClient {
+  /** Datagrams dropped because they did not decode (MQTT-SN 1.2 §5). */
+  dropped: number;
+
+  private o: SnClientOptions;
+  private x: DatagramTransport;
+  private rx: Uint8Array;
+  private tx: Uint8Array;
+  /** The decoded inbound message. */
+  private mi: SnMessage;
+  /** The outbound message being encoded. */
+  private mo: SnMessage;
+  /** Queued requests, encoded; the head is the one being worked on. */
+  private q: MessageQueue;
+  private tp: SnTopics;
+  private gw: SnGateways;
+  /** Inbound QoS 2 message ids awaiting PUBREL. */
+  private r2: Uint16Array;
+  // Settings (ms unless noted).
+  private tr: number;
+  private nr: number;
+  private tw: number;
+  private ts: number;
+  private ka: number;
+  private na: number;
+  private cs: boolean;
+  /** Will topic (null: none), payload, QoS, retain. */
+  private wt: string | null;
+  private wp: Uint8Array | string;
+  private wq: number;
+  private wr: boolean;
+  // Session.
+  private st: SnState;
+  /** Current gateway handle, or -1. */
+  private g: number;
+  /** Configured gateway handle, or -1. */
+  private cfg: number;
+  /** Gateway of the last accepted session, or -1. */
+  private lg: number;
+  /** MsgType of the outstanding request (0: none). */
+  private k: number;
+  /** MsgId the outstanding request waits for. */
+  private wm: number;
+  /** Retransmissions of the outstanding request so far. */
+  private rn: number;
+  /** When the outstanding request was last sent. */
+  private rt: number;
+  /** When anything was last sent to the gateway (keep-alive). */
+  private lt: number;
+  /** T_WAIT hold: start time, or -1. */
+  private hw: number;
+  /** Sleep duration (s) requested or in force; 0 for a plain DISCONNECT. */
+  private sd: number;
+  /** When the current asleep period began. */
+  private sa: number;
+  /** Last MsgId used. */
+  private mid: number;
+  /** The time of the current poll. */
+  private now: number;
+  // Discovery.
+  private sg: boolean;
+  private sn: number;
+  private ss: number;
+  private sdl: number;
+  /** SEARCHGW radius. */
+  private rad: number;
+
+  /** Builds the client and allocates every buffer and table it will use. Throws only on impossible sizes. */
+  constructor(o: SnClientOptions) {
+    const size = o.packetSize || 128;
+    const p = o.predefined || [];
+    const w = o.will;
+    this.o = o;
+    this.x = o.transport;
+    this.rx = new Uint8Array(size);
+    this.tx = new Uint8Array(size);
+    this.mi = new SnMessage();
+    this.mo = new SnMessage();
+    this.q = new MessageQueue(o.maxInflight || 4, size);
+    this.tp = new SnTopics(o.maxTopics || 8);
+    this.gw = new SnGateways(o.maxGateways || 4);
+    this.r2 = new Uint16Array(o.maxInbound || 4);
+    this.tr = o.tRetry || 10000;
+    this.nr = o.nRetry ?? 3;
+    this.tw = o.tWait ?? 300000;
+    this.ts = o.tSearchGw ?? 5000;
+    this.ka = (o.keepAlive ?? 60) * 1000;
+    this.na = o.nAdv || 2;
+    this.cs = o.cleanSession ?? true;
+    this.rad = o.radius ?? 1;
+    this.wt = w ? w.topic : null;
+    this.wp = w ? w.payload : '';
+    this.wq = w ? w.qos : 0;
+    this.wr = w ? w.retain : false;
+    this.g = this.cfg = o.gateway ?? -1;
+    this.st = SnState.Disconnected;
+    this.dropped = this.k = this.wm = this.rn = this.rt = this.lt = this.sd = this.sa = this.mid = 0;
+    this.now = this.sn = this.ss = this.sdl = 0;
+    this.hw = this.lg = -1;
+    this.sg = false;
+    for (let i = 0; i < p.length; i++) this.tp.add(p[i][0], p[i][1], TopicIdType.Predefined, this.q);
+  }
+
+  /** Where the client is: a {@link SnState}. */
+  state(): number {
+    return this.st;
+  }
+
+  /** Peer handle of the gateway in use (or last used), or -1. */
+  gateway(): number {
+    return this.g;
+  }
+
+  /**
+   * Starts connecting (MQTT-SN 1.2 §6.2): to the current or configured gateway,
+   * else to the first known one, else after a SEARCHGW (§6.1). From Asleep or
+   * Awake this returns the client to Active (§6.14). The result arrives in
+   * `onConnect`. Returns {@link Status.Ok}, or {@link Status.IllegalState}
+   * when already Active or Disconnecting.
+   */
+  connect(): number {
+    const s = this.st;
+    if (s === SnState.Active || s === SnState.Disconnecting) return Status.IllegalState;
+    if (s < SnState.Connecting) this.pick();
+    this.k = 0;
+    this.go();
+    return Status.Ok;
+  }
+
+  /**
+   * Ends the session with DISCONNECT (§6.12); a session not yet established is
+   * dropped at once. Queued requests stay queued for the next connection.
+   * Returns {@link Status.Ok}.
+   */
+  disconnect(): number {
+    if (this.st < SnState.Active) {
+      this.st = SnState.Disconnected;
+      this.sg = false;
+      this.k = 0;
+    } else this.bye(0);
+    return Status.Ok;
+  }
+
+  /**
+   * Goes to sleep for `duration` seconds (1..65535) with DISCONNECT(duration)
+   * (§6.14); while asleep the client wakes every `duration` seconds to fetch
+   * what the gateway buffered. Also changes the duration while asleep.
+   * Returns {@link Status.Ok}, {@link Status.BadParameter} or
+   * {@link Status.IllegalState} (no session).
+   */
+  sleep(duration: number): number {
+    if (!(duration >= 1 && duration <= 65535)) return Status.BadParameter;
+    if (this.st < SnState.Active) return Status.IllegalState;
+    this.bye(duration);
+    return Status.Ok;
+  }
+
+  /**
+   * Broadcasts SEARCHGW (§6.1) after a random delay of up to T_SEARCHGW, then
+   * again with exponential back-off until a GWINFO or ADVERTISE arrives.
+   * Returns {@link Status.Ok}.
+   */
+  searchGateway(): number {
+    if (!this.sg) {
+      this.sg = true;
+      this.sn = 0;
+      this.ss = -1; // the delay starts at the next poll
+      this.sdl = ((this.o.random || Math.random)() * this.ts) | 0;
+    }
+    return Status.Ok;
+  }
+
+  /**
+   * Registers `topicName` with the gateway (REGISTER/REGACK, §6.5); the result
+   * arrives in `onRegister`. Publishing by name registers by itself, so this
+   * is only needed to learn the id early. Returns {@link Status.Ok}, or
+   * {@link Status.Full} (queue or topic table) or {@link Status.IllegalState}
+   * (Disconnected).
+   */
+  register(topicName: string): number {
+    if (!this.st) return Status.IllegalState;
+    const i = this.name(topicName);
+    // A marker with no bytes: the REGISTER itself is built when it is sent.
+    return i < 0 ? i : this.q.commit(0, snTag(MsgType.REGISTER, 0, i));
+  }
+
+  /**
+   * Publishes `payload` (§6.6, §6.7, §6.8). `topic` is
+   * - a number: a pre-defined topic id;
+   * - a 2-character ASCII string without wildcards: a short topic name;
+   * - any other string: a topic name, sent as its pre-defined id when it is
+   *   one, else as its registered id — registered first when needed (§6.5),
+   *   the message waiting in the queue meanwhile.
+   *
+   * QoS -1 (§6.8) needs no connection, only a gateway (configured or known),
+   * and only pre-defined or short topics; it is sent at once. QoS 0–2 are
+   * queued and sent by {@link SnClient.poll} while Active; only one QoS 1/2
+   * message is in flight at a time (§6.6) and its end is reported by
+   * `onPublished`.
+   *
+   * @returns the MsgId (QoS 1/2), 0 (QoS 0/-1), or
+   *   {@link Status.BadParameter} (QoS, or QoS -1 with a topic name),
+   *   {@link Status.IllegalState} (Disconnected; QoS -1: no gateway known),
+   *   {@link Status.Full} (queue or topic table full), {@link Status.TooLarge}
+   *   (more than `packetSize`), or an encoding status.
+   */
+  publish(topic: string | number, payload: Uint8Array | string, qos: number, retain: boolean): number {
+    const m = this.mo;
+    let i = -1;
+    if (typeof topic === 'string' && !this.short(topic)) {
+      i = this.tp.find(topic, TopicIdType.Predefined);
+      if (i < 0) {
+        if (qos < 0) return Status.BadParameter;
+        i = this.name(topic);
+        if (i < 0) return i;
+      } else {
+        topic = this.tp.i[i];
+        i = -1;
+      }
+    }
+    this.top(topic, MsgType.PUBLISH);
+    m.qos = qos;
+    m.retain = retain;
+    this.pay(payload);
+    if (qos < 0) {
+      const n = encodeMessage(m, this.tx, 0);
+      if (n < 0) return n;
+      const h = this.pick();
+      if (h < 0) return Status.IllegalState;
+      this.x.sendTo(this.tx, 0, n, h, 0);
+      return 0;
+    }
+    const id = qos > 0 ? this.id() : 0;
+    m.msgId = id;
+    const r = this.enq(snTag(MsgType.PUBLISH, id, i));
+    return r < 0 ? r : id;
+  }
+
+  /**
+   * Subscribes (§6.9) to a topic filter (wildcards allowed: the gateway
+   * REGISTERs each matching topic before publishing it, §6.10), a 2-character
+   * short topic name, or a pre-defined topic id (a number). The SUBACK arrives
+   * in `onAck`. Returns the MsgId, or {@link Status.Full},
+   * {@link Status.IllegalState} (Disconnected), {@link Status.BadParameter}
+   * (QoS) or an encoding status.
+   */
+  subscribe(topic: string | number, qos: number): number {
+    let i = -1;
+    if (typeof topic === 'string' && !this.short(topic) && topic.indexOf('+') < 0 && topic.indexOf('#') < 0) {
+      i = this.name(topic);
+      if (i < 0) return i;
+    }
+    return this.sub(topic, qos, MsgType.SUBSCRIBE, i);
+  }
+
+  /** Unsubscribes (§6.9) from what {@link SnClient.subscribe} took. Returns the MsgId or a negative Status; the UNSUBACK arrives in `onAck`. */
+  unsubscribe(topic: string | number): number {
+    return this.sub(topic, 0, MsgType.UNSUBSCRIBE, -1);
+  }
+
+  /**
+   * Replaces the Will topic at the gateway (WILLTOPICUPD, §6.4) and for later
+   * CONNECTs; `topic` null deletes the Will topic and message. The answer
+   * arrives in `onAck`. Returns {@link Status.Ok} or a negative Status.
+   */
+  willTopicUpdate(topic: string | null, qos: number, retain: boolean): number {
+    const m = this.mo;
+    m.reset();
+    m.type = MsgType.WILLTOPICUPD;
+    m.hasFlags = !!topic;
+    m.text = topic;
+    m.qos = qos;
+    m.retain = retain;
+    const r = this.enq(snTag(MsgType.WILLTOPICUPD, 0, -1));
+    if (r >= 0) {
+      this.wt = topic;
+      this.wq = qos;
+      this.wr = retain;
+    }
+    return r;
+  }
+
+  /** Replaces the Will message at the gateway (WILLMSGUPD, §6.4) and for later CONNECTs. Returns {@link Status.Ok} or a negative Status. */
+  willMessageUpdate(payload: Uint8Array | string): number {
+    const m = this.mo;
+    m.reset();
+    m.type = MsgType.WILLMSGUPD;
+    this.pay(payload);
+    const r = this.enq(snTag(MsgType.WILLMSGUPD, 0, -1));
+    if (r >= 0) this.wp = payload;
+    return r;
+  }
+
+  /**
+   * Does all the work at time `now` (uint32 ms, any origin): reads and handles
+   * every waiting datagram, then runs the timers — ADVERTISE supervision and
+   * SEARCHGW back-off (§6.1), retransmission (§6.13), sending queued requests,
+   * keep-alive (§6.11) and the sleep cycle (§6.14).
+   */
+  poll(now: number): void {
+    const x = this.x;
+    const gw = this.gw;
+    const rx = this.rx;
+    const o = this.o;
+    let n: number;
+    this.now = now;
+    while ((n = x.recv(rx, 0, rx.length)) > 0) {
+      // A datagram holds exactly one message (§5.2).
+      const r = decodeMessage(rx, 0, n, this.mi);
+      if (r === n) this.in(x.from());
+      else {
+        this.dropped++;
+        this.err(r < 0 ? r : Status.Malformed);
+      }
+    }
+    // §6.1: a gateway that missed N_ADV advertisements is dropped (after half
+    // a period more, for late delivery).
+    for (let i = gw.n; i--; ) {
+      const d = gw.d[i];
+      if (d && elapsed(now, gw.t[i]) > d * this.na + d / 2) {
+        const h = gw.h[i];
+        const id = gw.id[i];
+        gw.del(i);
+        if (o.onGateway) o.onGateway(id, h, false);
+        if (h === this.g) {
+          if (this.st) this.lost();
+          else this.g = -1;
+        }
+      }
+    }
+    if (this.sg) {
+      if (this.ss < 0) this.ss = now;
+      if (elapsed(now, this.ss) >= this.sdl) {
+        const m = this.mo;
+        m.reset();
+        m.type = MsgType.SEARCHGW;
+        m.radius = this.rad;
+        x.sendTo(this.tx, 0, encodeMessage(m, this.tx, 0), BROADCAST, this.rad);
+        this.searched();
+      }
+    }
+    if (this.k && elapsed(now, this.rt) >= this.tr) {
+      if (this.rn < this.nr) {
+        this.rn++;
+        this.dup();
+        this.xmit();
+      } else this.fail();
+    }
+    if (this.k) return; // waiting for an answer
+    const s = this.st;
+    if (s === SnState.Connecting) this.snd(MsgType.CONNECT);
+    else if (s === SnState.Disconnecting) this.snd(MsgType.DISCONNECT);
+    else if (s === SnState.Asleep) {
+      if (elapsed(now, this.sa) >= this.sd * 1000) {
+        // §6.14: wake up and ask for what the gateway buffered.
+        this.st = SnState.Awake;
+        if (o.onWake) o.onWake();
+        this.snd(MsgType.PINGREQ);
+      }
+    } else if (s === SnState.Active) {
+      if (this.hw >= 0 && elapsed(now, this.hw) >= this.tw) this.hw = -1;
+      while (!this.k && this.hw < 0 && this.q.length) this.head();
+      if (!this.k && this.ka && elapsed(now, this.lt) >= this.ka) this.snd(MsgType.PINGREQ);
+    }
+  }
+
+  // ---- inbound ----------------------------------------------------------
+
+  /** Handles the decoded message {@link SnClient.mi} from peer `h`. */
+  private in(h: number): void {
+    const m = this.mi;
+    const t = m.type;
+    const o = this.o;
+    const id = m.msgId;
+    const k = this.k;
+    const s = this.st;
+    const tp = this.tp;
+    const q = this.q;
+    let rc = m.returnCode;
+    if (t === MsgType.ADVERTISE || (t === MsgType.GWINFO && !m.dataLength)) {
+      // A GWINFO from another client carries the gateway's address (GwAdd),
+      // which a peer-handle transport cannot turn into a handle: ignored.
+      const gw = this.gw;
+      const n = gw.n;
+      gw.heard(m.gwId, h, t ? -1 : m.duration * 1000, this.now);
+      if (gw.n > n && o.onGateway) o.onGateway(m.gwId, h, true);
+      this.sg = false;
+      if (s === SnState.Searching) {
+        this.g = h;
+        this.st = SnState.Connecting;
+      }
+      return;
+    }
+    if (t === MsgType.SEARCHGW) {
+      // §6.1: another client's identical SEARCHGW counts as our own.
+      if (this.sg && m.radius === this.rad) this.searched();
+      return;
+    }
+    // Everything else is session traffic: only from the gateway in use.
+    if (h !== this.g) return;
+    // §6.14: while awake, anything but PINGRESP restarts T_RETRY.
+    if (s === SnState.Awake) this.rt = this.now;
+    switch (t) {
+      case MsgType.CONNACK:
+        if (s === SnState.Connecting && k) {
+          this.k = 0;
+          if (rc) this.st = SnState.Disconnected;
+          else {
+            this.st = SnState.Active;
+            // §6.3: a new session (or another gateway) forgets topic ids and inbound QoS 2 state.
+            if (this.cs || this.g !== this.lg) {
+              tp.reset();
+              this.r2.fill(0);
+            }
+            this.lg = this.g;
+          }
+          if (o.onConnect) o.onConnect(rc);
+        }
+        break;
+      case MsgType.WILLTOPICREQ:
+      case MsgType.WILLMSGREQ:
+        // §6.2: answered with WILLTOPIC / WILLMSG, the next type up.
+        if (s === SnState.Connecting) this.snd(t + 1);
+        break;
+      case MsgType.REGISTER: {
+        // §6.10: the gateway names a topic id it will publish with. One string
+        // per registration (never per message); a full table refuses it.
+        const i = this.name(utf8Decode(this.rx, m.dataOffset, m.dataOffset + m.dataLength));
+        rc = 0;
+        if (i < 0) {
+          rc = ReturnCode.Congestion;
+          this.err(i);
+        } else tp.i[i] = m.topicId;
+        this.ack(MsgType.REGACK, m.topicId, id, rc);
+        break;
+      }
+      case MsgType.PUBLISH:
+        this.pub();
+        break;
+      case MsgType.PUBREL: {
+        const i = snIdIndex(this.r2, id);
+        if (i >= 0) this.r2[i] = 0;
+        this.ack(MsgType.PUBCOMP, 0, id, 0);
+        break;
+      }
+      case MsgType.PINGREQ:
+        this.ack(MsgType.PINGRESP, 0, 0, 0);
+        break;
+      case MsgType.PINGRESP:
+        if (k === MsgType.PINGREQ) {
+          this.k = 0;
+          if (s === SnState.Awake) this.zz();
+        }
+        break;
+      case MsgType.DISCONNECT:
+        if (s === SnState.Disconnecting) {
+          // Our DISCONNECT answered (or crossed by the gateway's own: same end).
+          this.k = 0;
+          if (this.sd) this.zz();
+          else this.st = SnState.Disconnected;
+        } else if (s > SnState.Connecting) {
+          // §6.12: unsolicited DISCONNECT: set the connection up again.
+          this.err(Status.Closed);
+          this.dup();
+          this.k = 0;
+          this.st = SnState.Connecting;
+        }
+        break;
+      case MsgType.PUBACK:
+        // §6.6: a rejection may answer a PUBLISH of any QoS.
+        if (rc === ReturnCode.InvalidTopicId) {
+          const i = tp.byId(m.topicId, TopicIdType.Normal);
+          if (i >= 0) tp.i[i] = 0; // register again before the next use
+        }
+        if (rc === ReturnCode.Congestion) this.hold(k === MsgType.PUBLISH && id === this.wm);
+        else if (k === MsgType.PUBLISH && id === this.wm) this.done(rc);
+        break;
+      case MsgType.PUBREC:
+        if ((k === MsgType.PUBLISH || k === MsgType.PUBREL) && id === this.wm) {
+          q.setTagAt(0, snTag(MsgType.PUBREL, id, -1));
+          this.snd(MsgType.PUBREL);
+        }
+        break;
+      case MsgType.REGACK:
+        if (k === MsgType.REGISTER && id === this.wm) {
+          if (rc === ReturnCode.Congestion) this.hold(true);
+          else if (rc || !m.topicId) this.done(rc || ReturnCode.NotSupported);
+          else {
+            tp.i[snTagTopic(q.tagAt(0))] = m.topicId;
+            this.k = 0;
+            this.head(); // the message that waited for the id, or the register() result
+          }
+        }
+        break;
+      default:
+        // PUBCOMP, SUBACK, UNSUBACK, WILLTOPICRESP, WILLMSGRESP: each answers
+        // the request type just below it (SUBSCRIBE, UNSUBSCRIBE, WILLTOPICUPD,
+        // WILLMSGUPD), PUBCOMP answers PUBREL; the Will responses carry no MsgId.
+        if ((t === MsgType.PUBCOMP ? k === MsgType.PUBREL : k === t - 1) && (t > MsgType.UNSUBACK || id === this.wm)) {
+          if (rc === ReturnCode.Congestion && t === MsgType.SUBACK) this.hold(true);
+          else {
+            const i = snTagTopic(q.tagAt(0));
+            if (t === MsgType.SUBACK && !rc && i >= 0 && m.topicId) tp.i[i] = m.topicId;
+            this.done(rc);
+          }
+        }
+    }
+  }
+
+  /** An inbound PUBLISH (§6.10): resolve the topic, deliver once, acknowledge. */
+  private pub(): void {
+    const m = this.mi;
+    const tt = m.topicIdType;
+    const tid = m.topicId;
+    const id = m.msgId;
+    const r2 = this.r2;
+    let name: string | null = null;
+    if (tt !== TopicIdType.Short) {
+      const i = this.tp.byId(tid, tt);
+      if (i < 0) {
+        // §6.7, §6.10: unknown topic id.
+        this.ack(MsgType.PUBACK, tid, id, ReturnCode.InvalidTopicId);
+        return;
+      }
+      name = this.tp.n[i];
+    }
+    if (m.qos === 2) {
+      // Exactly once: a MsgId still awaiting PUBREL is a duplicate. With no
+      // room to remember it, answer nothing: the gateway retransmits later.
+      if (snIdIndex(r2, id) < 0) {
+        const j = snIdIndex(r2, 0);
+        if (j < 0) return;
+        r2[j] = id;
+        this.msg(name);
+      }
+      this.ack(MsgType.PUBREC, 0, id, 0);
+    } else {
+      this.msg(name);
+      if (m.qos === 1) this.ack(MsgType.PUBACK, tid, id, 0);
+    }
+  }
+
+  /** Calls onMessage with the inbound PUBLISH. */
+  private msg(name: string | null): void {
+    const m = this.mi;
+    const f = this.o.onMessage;
+    if (f) f(name, m.topicId, m.topicIdType, this.rx, m.dataOffset, m.dataLength, m.qos, m.retain);
+  }
+
+  // ---- outbound ---------------------------------------------------------
+
+  /** Sends a reply that expects none (PUBACK, PUBREC, PUBCOMP, REGACK, PINGRESP). */
+  private ack(t: number, tid: number, id: number, rc: number): void {
+    const m = this.mo;
+    m.reset();
+    m.type = t;
+    m.topicId = tid;
+    m.msgId = id;
+    m.returnCode = rc;
+    this.put();
+  }
+
+  /** Encodes {@link SnClient.mo} into the tx buffer and sends it to the gateway. */
+  private put(): void {
+    const n = encodeMessage(this.mo, this.tx, 0);
+    if (n > 0) this.raw(this.tx, 0, n);
+    else this.err(n);
+  }
+
+  private raw(b: Uint8Array, off: number, n: number): void {
+    this.x.sendTo(b, off, n, this.g, 0);
+    this.lt = this.now;
+  }
+
+  /** Makes `t` the outstanding request and sends it. */
+  private snd(t: number): void {
+    this.k = t;
+    this.rn = 0;
+    this.xmit();
+  }
+
+  /** (Re)sends the outstanding request: from its queue slot, or encoded from the client's state. */
+  private xmit(): void {
+    const k = this.k;
+    const m = this.mo;
+    const q = this.q;
+    this.rt = this.now;
+    if (this.qd(k)) {
+      const off = q.offsetAt(0);
+      this.raw(q.data, off, q.lengthAt(0));
+      return;
+    }
+    m.reset();
+    m.type = k;
+    m.msgId = this.wm;
+    if (k === MsgType.CONNECT) {
+      m.will = !!this.wt;
+      m.cleanSession = this.cs;
+      m.duration = this.ka / 1000;
+      m.text = this.o.clientId;
+    } else if (k === MsgType.WILLTOPIC) {
+      m.hasFlags = !!this.wt;
+      m.text = this.wt;
+      m.qos = this.wq;
+      m.retain = this.wr;
+    } else if (k === MsgType.WILLMSG) this.pay(this.wp);
+    else if (k === MsgType.PINGREQ) {
+      if (this.st === SnState.Awake) m.text = this.o.clientId;
+    } else if (k === MsgType.DISCONNECT) {
+      m.hasDuration = !!this.sd;
+      m.duration = this.sd;
+    } else if (k === MsgType.REGISTER) m.text = this.tp.n[snTagTopic(q.tagAt(0))];
+    this.put();
+  }
+
+  /** True when request type `k` is sent from the head queue slot. */
+  private qd(k: number): boolean {
+    return (
+      k === MsgType.PUBLISH ||
+      k === MsgType.SUBSCRIBE ||
+      k === MsgType.UNSUBSCRIBE ||
+      k === MsgType.WILLTOPICUPD ||
+      k === MsgType.WILLMSGUPD
+    );
+  }
+
+  /** Sets DUP in the stored head message when it is a PUBLISH or SUBSCRIBE being sent again (§5.3.4). */
+  private dup(): void {
+    const k = this.k;
+    if (k === MsgType.PUBLISH || k === MsgType.SUBSCRIBE) {
+      const q = this.q;
+      const off = q.offsetAt(0);
+      q.data[off + (q.data[off] === 1 ? 4 : 2)] |= 0x80;
+    }
+  }
+
+  /** Starts work on the head of the queue (Active, nothing outstanding). */
+  private head(): void {
+    const q = this.q;
+    const tag = q.tagAt(0);
+    const t = (tag >>> 16) & 0xff;
+    const i = snTagTopic(tag);
+    this.wm = tag & 0xffff;
+    if (i >= 0 && (t === MsgType.PUBLISH || t === MsgType.REGISTER)) {
+      const tid = this.tp.i[i];
+      if (!tid) {
+        // §6.5: register the name first; the message waits.
+        this.wm = this.id();
+        this.snd(MsgType.REGISTER);
+        return;
+      }
+      if (t === MsgType.REGISTER) {
+        this.done(0);
+        return;
+      }
+      const off = q.offsetAt(0);
+      writeU16(q.data, off + (q.data[off] === 1 ? 5 : 3), tid);
+    }
+    if (t === MsgType.PUBLISH && !this.wm) {
+      // QoS 0: nothing to wait for.
+      this.raw(q.data, q.offsetAt(0), q.lengthAt(0));
+      q.shift();
+    } else this.snd(t);
+  }
+
+  /** Ends the head request with `rc` (0, a ReturnCode, or a negative Status) and reports it. */
+  private done(rc: number): void {
+    const o = this.o;
+    const q = this.q;
+    const m = this.mi;
+    const tag = q.tagAt(0);
+    const t = (tag >>> 16) & 0xff;
+    const id = tag & 0xffff;
+    const i = snTagTopic(tag);
+    q.shift();
+    this.k = 0;
+    if (t === MsgType.PUBLISH || t === MsgType.PUBREL) {
+      if (o.onPublished) o.onPublished(id, rc);
+    } else if (t === MsgType.REGISTER) {
+      if (o.onRegister) o.onRegister(this.tp.n[i] as string, rc ? 0 : this.tp.i[i], rc);
+    } else if (o.onAck) o.onAck(t, id, rc, rc ? 0 : m.topicId, rc ? 0 : m.qos);
+  }
+
+  /** "Rejected: congestion": pause the queue for T_WAIT; `again` puts the outstanding head back to be resent afterwards. */
+  private hold(again: boolean): void {
+    this.hw = this.now;
+    if (again) this.k = 0;
+  }
+
+  /** The outstanding request got no answer after N_RETRY retransmissions (§6.13, §6.14). */
+  private fail(): void {
+    const k = this.k;
+    const s = this.st;
+    this.k = 0;
+    if (s === SnState.Awake) {
+      this.err(Status.Timeout);
+      this.zz();
+    } else if (s === SnState.Disconnecting && !this.sd) this.st = SnState.Disconnected;
+    else {
+      if (this.qd(k) || k === MsgType.REGISTER || k === MsgType.PUBREL) this.done(Status.Timeout);
+      this.lost();
+    }
+  }
+
+  /**
+   * The gateway is gone (§6.11, §6.13; or it stopped advertising, §6.1): drop
+   * it from the list and connect to the next known one, else the configured
+   * one, else search (§6.1). Queued requests wait for the new session.
+   */
+  private lost(): void {
+    const gw = this.gw;
+    const i = gw.at(this.g);
+    this.err(Status.Timeout);
+    if (i >= 0) gw.del(i);
+    this.g = gw.n ? gw.h[i > 0 && i < gw.n ? i : 0] : this.cfg;
+    this.go();
+  }
+
+  /** Connects to gateway `g`, or searches for one. */
+  private go(): void {
+    this.k = 0;
+    if (this.g < 0) {
+      this.st = SnState.Searching;
+      this.searchGateway();
+    } else this.st = SnState.Connecting;
+  }
+
+  /** The gateway to use: the current one, else the first known, else the configured one. */
+  private pick(): number {
+    const gw = this.gw;
+    const g = this.g;
+    if (g < 0 || (gw.at(g) < 0 && g !== this.cfg)) this.g = gw.n ? gw.h[0] : this.cfg;
+    return this.g;
+  }
+
+  /** Sends DISCONNECT (with a sleep duration when `d` > 0) once nothing else is outstanding. */
+  private bye(d: number): void {
+    this.dup();
+    this.k = 0;
+    this.sd = d;
+    this.st = SnState.Disconnecting;
+  }
+
+  /** Asleep from now on (§6.14). */
+  private zz(): void {
+    this.st = SnState.Asleep;
+    this.sa = this.now;
+    if (this.o.onSleep) this.o.onSleep();
+  }
+
+  /** A SEARCHGW went out (or an identical one was heard): schedule the next, doubling the interval (§6.1). */
+  private searched(): void {
+    this.ss = this.now;
+    this.sdl = this.ts * (1 << (this.sn < 6 ? this.sn : 6));
+    this.sn++;
+  }
+
+  /** The topic table entry for normal topic `name`, added when new. */
+  private name(name: string): number {
+    const i = this.tp.find(name, TopicIdType.Normal);
+    return i < 0 ? this.tp.add(name, 0, TopicIdType.Normal, this.q) : i;
+  }
+
+  /** True for a short topic name (§6.7): two ASCII characters, no wildcard. */
+  private short(s: string): boolean {
+    for (let i = 0; i < 2; i++) {
+      const c = s.charCodeAt(i);
+      if (c > 0x7f || c === 0x23 || c === 0x2b) return false;
+    }
+    return s.length === 2;
+  }
+
+  /** Resets {@link SnClient.mo} to type `t` and sets its topic fields from `topic`. */
+  private top(topic: string | number, t: number): void {
+    const m = this.mo;
+    m.reset();
+    m.type = t;
+    if (typeof topic === 'number') {
+      m.topicIdType = TopicIdType.Predefined;
+      m.topicId = topic;
+    } else if (this.short(topic)) {
+      m.topicIdType = TopicIdType.Short;
+      m.topicId = (topic.charCodeAt(0) << 8) | topic.charCodeAt(1);
+    } else if (t !== MsgType.PUBLISH) m.text = topic;
+  }
+
+  /** SUBSCRIBE or UNSUBSCRIBE. */
+  private sub(topic: string | number, qos: number, t: number, i: number): number {
+    this.top(topic, t);
+    const id = this.id();
+    this.mo.qos = qos;
+    this.mo.msgId = id;
+    const r = this.enq(snTag(t, id, i));
+    return r < 0 ? r : id;
+  }
+
+  /** Sets the variable field of {@link SnClient.mo} to a payload. */
+  private pay(p: Uint8Array | string): void {
+    const m = this.mo;
+    if (typeof p === 'string') m.text = p;
+    else {
+      m.data = p;
+      m.dataLength = p.length;
+    }
+  }
+
+  /** Encodes {@link SnClient.mo} into a free queue slot with `tag`. */
+  private enq(tag: number): number {
+    const q = this.q;
+    if (!this.st) return Status.IllegalState;
+    const at = q.reserve();
+    if (at < 0) return at;
+    const n = messageSize(this.mo);
+    if (n < 0) return n;
+    if (n > q.slotSize) return Status.TooLarge;
+    encodeMessage(this.mo, q.data, at);
+    return q.commit(n, tag);
+  }
+
+  /** The next MsgId (1..65535). */
+  private id(): number {
+    this.mid = (this.mid % 0xffff) + 1;
+    return this.mid;
+  }
+
+  private err(s: number): void {
+    if (this.o.onError) this.o.onError(s);
+  }
+}

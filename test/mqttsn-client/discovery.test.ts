@@ -1,0 +1,209 @@
+/** SnClient › gateway advertisement, discovery and failover (MQTT-SN 1.2 §6.1, §6.13). */
+import { afterEach, describe, expect, it } from 'vitest';
+import { MsgType } from '../../src/mqttsn';
+import { SnState } from '../../src/mqttsn/client';
+import { Rig, ScriptedGateway } from './harness';
+
+const open: { close(): void }[] = [];
+afterEach(() => {
+  for (const x of open.splice(0)) x.close();
+});
+
+async function gateway(): Promise<ScriptedGateway> {
+  const g = await ScriptedGateway.start();
+  open.push(g);
+  return g;
+}
+
+/** A client that knows no gateway; its BROADCAST goes to `bc` (standing in for the radio broadcast). */
+async function searcher(bc: ScriptedGateway, opts: Parameters<typeof Rig.create>[1] = {}): Promise<Rig> {
+  const r = await Rig.create(null, opts, { broadcast: { address: '127.0.0.1', port: bc.port } });
+  open.push(r);
+  return r;
+}
+
+describe('SnClient › SEARCHGW / GWINFO (§6.1)', () => {
+  it('connect() with no gateway known broadcasts SEARCHGW after a random delay below T_SEARCHGW, then connects to the GWINFO sender', async () => {
+    const gw = await gateway();
+    const rig = await searcher(gw, { random: () => 0.5, tSearchGw: 5000 });
+    rig.c.connect();
+    expect(rig.c.state()).toBe(SnState.Searching);
+    rig.quiet(0);
+    rig.quiet(2499);
+    rig.poll(1);
+    const s = await gw.expect(MsgType.SEARCHGW);
+    expect(s.m.radius).toBe(1);
+    await rig.deliver(gw, { type: MsgType.GWINFO, gwId: 7 });
+    expect(rig.take()).toEqual([['gateway', 7, rig.c.gateway(), true]]);
+    expect(rig.c.state()).toBe(SnState.Connecting);
+    rig.poll();
+    await gw.expect(MsgType.CONNECT);
+    await rig.deliver(gw, { type: MsgType.CONNACK, returnCode: 0 });
+    expect(rig.c.state()).toBe(SnState.Active);
+  });
+
+  it('retransmits SEARCHGW with exponentially growing intervals while nobody answers', async () => {
+    const gw = await gateway();
+    const rig = await searcher(gw, { random: () => 0, tSearchGw: 5000, radius: 3 });
+    expect(rig.c.searchGateway()).toBe(0);
+    rig.poll();
+    expect((await gw.expect(MsgType.SEARCHGW)).m.radius).toBe(3);
+    for (const gap of [5000, 10_000, 20_000, 40_000]) {
+      rig.quiet(gap - 1);
+      rig.poll(1);
+      await gw.expect(MsgType.SEARCHGW);
+    }
+    // A plain search (no connect()) ends with the first answer and does not connect.
+    await rig.deliver(gw, { type: MsgType.GWINFO, gwId: 1 });
+    expect(rig.c.state()).toBe(SnState.Disconnected);
+    rig.quiet(1_000_000);
+  });
+
+  it("cancels its own SEARCHGW when another client's identical SEARCHGW is heard during the delay", async () => {
+    const gw = await gateway();
+    const other = await gateway(); // another client on the same network
+    const rig = await searcher(gw, { random: () => 0.8, tSearchGw: 5000 });
+    rig.c.searchGateway();
+    rig.poll();
+    rig.t += 1000;
+    await rig.deliver(other, { type: MsgType.SEARCHGW, radius: 1 });
+    rig.quiet(3000); // past the 4 s delay: it behaves as if it had sent
+    rig.quiet(1999);
+    rig.poll(1); // the next one follows T_SEARCHGW after the other client's
+    await gw.expect(MsgType.SEARCHGW);
+  });
+
+  it("does not treat a SEARCHGW with another radius as its own", async () => {
+    const gw = await gateway();
+    const other = await gateway();
+    const rig = await searcher(gw, { random: () => 0.8, tSearchGw: 5000 });
+    rig.c.searchGateway();
+    rig.poll();
+    await rig.deliver(other, { type: MsgType.SEARCHGW, radius: 2 });
+    rig.poll(4000);
+    await gw.expect(MsgType.SEARCHGW);
+  });
+
+  it('ignores a GWINFO sent by another client (it carries GwAdd, an address the client cannot use)', async () => {
+    const gw = await gateway();
+    const other = await gateway();
+    const rig = await searcher(gw, { random: () => 0 });
+    rig.c.connect();
+    rig.poll();
+    await gw.expect(MsgType.SEARCHGW);
+    await rig.deliver(other, { type: MsgType.GWINFO, gwId: 9, data: new Uint8Array([127, 0, 0, 1, 7, 92]) });
+    expect(rig.take()).toEqual([]);
+    expect(rig.c.state()).toBe(SnState.Searching);
+  });
+});
+
+describe('SnClient › ADVERTISE (§6.1)', () => {
+  it('an ADVERTISE adds the gateway to the list; connect() then uses it without searching', async () => {
+    const gw = await gateway();
+    const rig = await searcher(gw);
+    await rig.deliver(gw, { type: MsgType.ADVERTISE, gwId: 3, duration: 900 });
+    const h = rig.c.gateway();
+    expect(rig.take()).toEqual([['gateway', 3, rig.tr.peers.find('127.0.0.1', gw.port), true]]);
+    expect(h).toBe(-1); // known, not yet in use
+    rig.c.connect();
+    expect(rig.c.state()).toBe(SnState.Connecting);
+    rig.poll();
+    await gw.expect(MsgType.CONNECT);
+  });
+
+  it('an ADVERTISE stops a running search and lets connect() go on', async () => {
+    const gw = await gateway();
+    const rig = await searcher(gw, { random: () => 0.9 });
+    rig.c.connect();
+    rig.poll();
+    await rig.deliver(gw, { type: MsgType.ADVERTISE, gwId: 4, duration: 60 });
+    expect(rig.c.state()).toBe(SnState.Connecting);
+    rig.poll(5000);
+    await gw.expect(MsgType.CONNECT); // and no SEARCHGW before it
+  });
+
+  it('a gateway that misses N_ADV advertisements is dropped, and the client fails over to the other gateway', async () => {
+    const gw1 = await gateway();
+    const gw2 = await gateway();
+    const rig = await searcher(gw1, { nAdv: 2, keepAlive: 0 });
+    await rig.deliver(gw1, { type: MsgType.ADVERTISE, gwId: 1, duration: 10 });
+    await rig.deliver(gw2, { type: MsgType.ADVERTISE, gwId: 2, duration: 10 });
+    const h1 = rig.tr.peers.find('127.0.0.1', gw1.port);
+    const h2 = rig.tr.peers.find('127.0.0.1', gw2.port);
+    rig.take();
+    const start = rig.t;
+    await rig.connect(gw1);
+    expect(rig.c.gateway()).toBe(h1);
+    // gw2 keeps advertising every 10 s, gw1 falls silent.
+    for (let i = 1; i <= 2; i++) {
+      rig.t = start + i * 10_000;
+      await rig.deliver(gw2, { type: MsgType.ADVERTISE, gwId: 2, duration: 10 });
+    }
+    rig.t = start;
+    rig.quiet(25_000); // N_ADV periods plus half a period of tolerance
+    rig.poll(1);
+    expect(rig.take()).toEqual([
+      ['gateway', 1, h1, false],
+      ['error', -13],
+    ]);
+    expect(rig.c.gateway()).toBe(h2);
+    expect(rig.c.state()).toBe(SnState.Connecting);
+    await gw2.expect(MsgType.CONNECT);
+    await rig.deliver(gw2, { type: MsgType.CONNACK, returnCode: 0 });
+    expect(rig.c.state()).toBe(SnState.Active);
+  });
+
+  it('a dropped gateway that was not in use is only reported', async () => {
+    const gw = await gateway();
+    const rig = await searcher(gw);
+    await rig.deliver(gw, { type: MsgType.ADVERTISE, gwId: 5, duration: 100 });
+    rig.take();
+    rig.quiet(250_000);
+    rig.poll(1);
+    expect(rig.take()).toEqual([['gateway', 5, rig.tr.peers.find('127.0.0.1', gw.port), false]]);
+    rig.c.connect();
+    expect(rig.c.state()).toBe(SnState.Searching);
+  });
+});
+
+describe('SnClient › failover on retransmission failure (§6.11, §6.13)', () => {
+  it('after N_RETRY unanswered PINGREQs it connects to another gateway, and back to the first when that fails too', async () => {
+    const gw1 = await gateway();
+    const gw2 = await gateway();
+    const rig = await Rig.create(gw1, { keepAlive: 60, nRetry: 1 });
+    open.push(rig);
+    await rig.deliver(gw2, { type: MsgType.ADVERTISE, gwId: 2, duration: 3600 });
+    rig.take();
+    await rig.connect(gw1);
+    rig.poll(60_000);
+    await gw1.expect(MsgType.PINGREQ);
+    rig.poll(10_000);
+    await gw1.expect(MsgType.PINGREQ);
+    rig.poll(10_000);
+    expect(rig.take()).toEqual([['error', -13]]);
+    await gw2.expect(MsgType.CONNECT);
+    // gw2 does not answer either: back to the configured gw1.
+    rig.poll(10_000);
+    await gw2.expect(MsgType.CONNECT);
+    rig.poll(10_000);
+    expect(rig.take()).toEqual([['error', -13]]);
+    await gw1.expect(MsgType.CONNECT);
+    await rig.deliver(gw1, { type: MsgType.CONNACK, returnCode: 0 });
+    expect(rig.c.gateway()).toBe(0);
+  });
+
+  it('with no gateway left and none configured, it searches again', async () => {
+    const gw = await gateway();
+    const rig = await searcher(gw, { random: () => 0, nRetry: 0 });
+    await rig.deliver(gw, { type: MsgType.ADVERTISE, gwId: 2, duration: 3600 });
+    rig.take();
+    rig.c.connect();
+    rig.poll();
+    await gw.expect(MsgType.CONNECT);
+    rig.poll(10_000);
+    expect(rig.take()).toEqual([['error', -13]]);
+    expect(rig.c.state()).toBe(SnState.Searching);
+    rig.poll();
+    await gw.expect(MsgType.SEARCHGW);
+  });
+});
