@@ -269,6 +269,7 @@ describe('MqttClient › bad input from the server', () => {
     await connect();
     b.sendRaw(Uint8Array.of(0x36, 0x03, 0x00, 0x01, 0x74)); // PUBLISH with QoS 3
     await until(() => c.state === ClientState.Waiting, 'the link dropped');
+    await until(() => b.of(14).length > 0, 'the DISCONNECT at the server');
     expect(b.of(14).map((r) => r.reasonCode)).toEqual([0x81]);
     t.now += 60_000;
     await until(() => c.state === ClientState.Connected && b.connections === 2, 'reconnected');

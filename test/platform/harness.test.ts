@@ -4,10 +4,13 @@
  * a private Mosquitto keeps a persistent session's queued QoS 1 message across
  * SIGKILL + restart (what the persistence config in mosquitto.ts is for).
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { startAedes, type AedesBroker } from '../support/aedes';
 import { requireMosquitto, startMosquitto, type MosquittoBroker } from '../support/mosquitto';
+import { MissingPeerError, requirePeer } from '../support/peers';
 
 const runMosquitto = requireMosquitto();
 
@@ -30,6 +33,31 @@ async function roundTrip(url: string): Promise<{ topic: string; payload: string 
     await Promise.all([sub.endAsync(), pub.endAsync()]);
   }
 }
+
+describe('requirePeer', () => {
+  afterEach(() => {
+    vi.unstubAllEnvs();
+    vi.restoreAllMocks();
+  });
+
+  it('peer present › runs, silently', () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    expect(requirePeer('thing', true, 'n/a')).toBe(true);
+    expect(warn).not.toHaveBeenCalled();
+  });
+
+  it('peer missing, local run › skips with a loud warning naming the peer and the reason', () => {
+    vi.stubEnv('CI', '');
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    expect(requirePeer('thing', false, 'install thing')).toBe(false);
+    expect(String(warn.mock.calls[0][0])).toMatch(/SKIPPED: peer "thing" is not available: install thing/);
+  });
+
+  it('peer missing, CI=true › fails', () => {
+    vi.stubEnv('CI', 'true');
+    expect(() => requirePeer('thing', false, 'install thing')).toThrow(MissingPeerError);
+  });
+});
 
 describe('aedes harness', () => {
   let b: AedesBroker;
@@ -96,6 +124,22 @@ describe.skipIf(!runMosquitto)('mosquitto harness', () => {
     } finally {
       await sub2.endAsync();
     }
+  });
+
+  it('config › extra lines are appended to the generated mosquitto.conf', async () => {
+    const c = await startMosquitto({ config: 'max_queued_messages 7' });
+    try {
+      const conf = readFileSync(join(c.dir, 'mosquitto.conf'), 'utf8');
+      expect(conf).toMatch(/^listener \d+ 127\.0\.0\.1$/m);
+      expect(conf).toMatch(/^max_queued_messages 7$/m);
+    } finally {
+      await c.stop();
+    }
+    expect(existsSync(c.dir)).toBe(false);
+  });
+
+  it('config › a bad option › start rejects at once with the broker\'s own error', async () => {
+    await expect(startMosquitto({ config: 'bogus_option 1' })).rejects.toThrow(/bogus_option/);
   });
 
   it('restart() keeps the port', async () => {

@@ -36,6 +36,8 @@ import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { findExecutable, freePort, requirePeer, waitFor } from './peers';
 
+export { requirePeer } from './peers';
+
 /** Where the broker binary is looked for besides `PATH` (Debian installs it in /usr/sbin). */
 const EXTRA_DIRS = ['/usr/sbin', '/usr/local/sbin'];
 

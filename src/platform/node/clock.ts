@@ -1,6 +1,6 @@
 /**
  * The Node.js {@link Clock} (DESIGN.md §3 "Clock"): monotonic milliseconds
- * from `performance.now()` (W3C High Resolution Time §4, `Performance.now()`:
+ * from `performance.now()` (W3C High Resolution Time, `Performance.now()`:
  * monotonic, unaffected by wall-clock changes), truncated to uint32. It wraps
  * after 2^32 ms (≈ 49.7 days); fieldmq measures with `elapsed(now, start)`,
  * which is correct across the wrap.

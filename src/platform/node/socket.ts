@@ -138,7 +138,11 @@ export abstract class NodeSocketTransport implements Transport {
     return Status.Ok;
   }
 
-  /** Destroys the socket and drops unread bytes. Idempotent. */
+  /**
+   * Closes the link and drops unread bytes. Bytes `send` already took still
+   * go out (a final DISCONNECT, say): the socket is ended and destroyed once
+   * its queued writes are written (`socket.destroySoon()`). Idempotent.
+   */
   close(): void {
     const s = this.socket;
     this.socket = null;
@@ -146,7 +150,10 @@ export abstract class NodeSocketTransport implements Transport {
     this.ring.clear();
     this.pending = [];
     this.needDrain = false;
-    if (s !== null) s.destroy();
+    if (s !== null) {
+      s.pause(); // nothing more is read into a closed transport
+      s.destroySoon();
+    }
   }
 
   /** {@link TransportState}: Opening until connected (and, for TLS, handshaken), Open, Closed after close/error/end. */

@@ -1,6 +1,6 @@
 /**
- * MQTT over plain TCP on Node.js (MQTT 3.1.1 §4.2 / 5.0 §4.2: "TCP/IP port
- * 1883"), as a fieldmq {@link Transport}.
+ * MQTT over plain TCP on Node.js (MQTT 3.1.1 §4.2 / 5.0 §4.2 network
+ * connections, TCP/IP port 1883), as a fieldmq {@link Transport}.
  *
  * @example
  * ```ts

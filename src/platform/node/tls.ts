@@ -1,6 +1,7 @@
 /**
- * MQTT over TLS on Node.js (MQTT 3.1.1 §4.2 / 5.0 §4.2, port 8883; security
- * notes in MQTT 3.1.1 §5.4.9 / 5.0 §5.4.9), as a fieldmq {@link Transport}.
+ * MQTT over TLS on Node.js (MQTT 3.1.1 §4.2 / 5.0 §4.2 network connections,
+ * port 8883; §5.4.3 authentication of the server by the client), as a
+ * fieldmq {@link Transport}.
  *
  * @example
  * ```ts
