@@ -22,7 +22,7 @@
  * - Send: `E.toString(bytes)` then `socket.send`; Espruino queues it, so
  *   sends take the whole datagram.
  */
-import { MessageQueue } from '../../core/queue';
+import { DatagramInbox } from '../inbox';
 import { Status } from '../../core/status';
 import { BROADCAST, TransportState, type DatagramTransport } from '../../transport';
 import { PeerTable } from '../peers';
@@ -61,9 +61,13 @@ export class EspruinoUdpTransport implements DatagramTransport {
   onReadable: (() => void) | null;
   onWritable: (() => void) | null;
   /** Datagrams dropped because every receive slot was full. */
-  dropped: number;
+  get dropped(): number {
+    return this.inbox.dropped;
+  }
   /** Datagrams cut to the slot size. */
-  truncated: number;
+  get truncated(): number {
+    return this.inbox.truncated;
+  }
   /** The last `'error'` code (negative), or 0. */
   errorCode: number;
   /** The peer table (handle 0 is the default peer). */
@@ -75,10 +79,9 @@ export class EspruinoUdpTransport implements DatagramTransport {
   private readonly broadcastAddress: string;
   private readonly broadcastPort: number;
   private readonly multicast: { group: string; ip: string } | null;
-  private readonly queue: MessageQueue;
+  private readonly inbox: DatagramInbox;
   private socket: EspruinoDgramSocket | null;
   private st: number;
-  private last: number;
 
   constructor(options: EspruinoUdpOptions) {
     this.dgram = options.dgram;
@@ -89,15 +92,12 @@ export class EspruinoUdpTransport implements DatagramTransport {
     this.multicast = options.multicast ?? null;
     this.peers = new PeerTable(options.peers ?? 4);
     this.peers.set(0, options.address, options.port);
-    this.queue = new MessageQueue(options.slots ?? 4, options.maxDatagram ?? 256);
+    this.inbox = new DatagramInbox(options.slots ?? 4, options.maxDatagram ?? 256);
     this.onReadable = options.onReadable ?? null;
     this.onWritable = options.onWritable ?? null;
-    this.dropped = 0;
-    this.truncated = 0;
     this.errorCode = 0;
     this.socket = null;
     this.st = TransportState.Closed;
-    this.last = 0;
   }
 
   /**
@@ -109,7 +109,7 @@ export class EspruinoUdpTransport implements DatagramTransport {
   open(): number {
     if (this.st !== TransportState.Closed) return Status.IllegalState;
     if (this.e === null) return Status.Unsupported;
-    this.queue.clear();
+    this.inbox.clear();
     this.errorCode = 0;
     const self = this;
     let s: EspruinoDgramSocket;
@@ -159,7 +159,7 @@ export class EspruinoUdpTransport implements DatagramTransport {
     const s = this.socket;
     this.socket = null;
     this.st = TransportState.Closed;
-    this.queue.clear();
+    this.inbox.clear();
     if (s !== null) s.close();
   }
 
@@ -174,21 +174,12 @@ export class EspruinoUdpTransport implements DatagramTransport {
    * then names the sender.
    */
   recv(buf: Uint8Array, off: number, len: number): number {
-    if (off < 0 || len < 0 || off + len > buf.length) return Status.BadParameter;
-    if (this.queue.isEmpty()) return this.st === TransportState.Closed ? Status.Closed : 0;
-    const at = this.queue.offsetAt(0);
-    let n = this.queue.lengthAt(0);
-    if (n > len) n = len;
-    const d = this.queue.data;
-    for (let i = 0; i < n; i++) buf[off + i] = d[at + i];
-    this.last = this.queue.tagAt(0);
-    this.queue.shift();
-    return n;
+    return this.inbox.take(buf, off, len, this.st === TransportState.Closed);
   }
 
   /** The handle of the sender of the datagram `recv` returned last. */
   from(): number {
-    return this.last;
+    return this.inbox.from();
   }
 
   /** Sends one datagram to the default peer (handle 0). */
@@ -227,25 +218,19 @@ export class EspruinoUdpTransport implements DatagramTransport {
 
   /** Datagrams waiting to be read. */
   get pending(): number {
-    return this.queue.length;
+    return this.inbox.pending;
   }
 
   private take(msg: string, rinfo: EspruinoRemoteInfo): void {
-    const at = this.queue.reserve();
+    const ib = this.inbox;
+    const at = ib.reserve();
     // No free slot, or no handle for the sender (every peer slot pinned): drop.
     const h = at < 0 ? -1 : this.peers.add(rinfo.address, rinfo.port);
-    if (h < 0) {
-      this.dropped++;
-      return;
-    }
-    let n = msg.length;
-    if (n > this.queue.slotSize) {
-      n = this.queue.slotSize;
-      this.truncated++;
-    }
-    const d = this.queue.data;
+    if (h < 0) return ib.drop();
+    const n = ib.fit(msg.length);
+    const d = ib.data;
     for (let i = 0; i < n; i++) d[at + i] = msg.charCodeAt(i);
-    this.queue.commit(n, h);
+    ib.commit(n, h);
     if (this.onReadable) this.onReadable();
   }
 }

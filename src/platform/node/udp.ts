@@ -20,7 +20,7 @@
  *   the socket, which queues them: a send takes the whole datagram.
  */
 import dgram from 'node:dgram';
-import { MessageQueue } from '../../core/queue';
+import { DatagramInbox } from '../inbox';
 import { Status } from '../../core/status';
 import { BROADCAST, TransportState, type DatagramTransport } from '../../transport';
 import { PeerTable } from '../peers';
@@ -56,9 +56,13 @@ export class NodeUdpTransport implements DatagramTransport {
   onReadable: (() => void) | null;
   onWritable: (() => void) | null;
   /** Datagrams dropped because every receive slot was full (or the sender got no handle). */
-  dropped: number;
+  get dropped(): number {
+    return this.inbox.dropped;
+  }
   /** Datagrams cut to the slot size. */
-  truncated: number;
+  get truncated(): number {
+    return this.inbox.truncated;
+  }
   /** Datagrams received from the network, dropped or not. */
   received: number;
   /** Datagrams handed to the socket. */
@@ -69,26 +73,22 @@ export class NodeUdpTransport implements DatagramTransport {
   readonly peers: PeerTable;
 
   private readonly opts: NodeUdpOptions;
-  private readonly queue: MessageQueue;
+  private readonly inbox: DatagramInbox;
   private socket: dgram.Socket | null;
   private st: number;
-  private last: number;
 
   constructor(options: NodeUdpOptions) {
     this.opts = options;
     this.peers = new PeerTable(options.peers ?? 8);
     if (options.address !== undefined && options.port !== undefined) this.peers.set(0, options.address, options.port);
-    this.queue = new MessageQueue(options.slots ?? 16, options.maxDatagram ?? 1024);
+    this.inbox = new DatagramInbox(options.slots ?? 16, options.maxDatagram ?? 1024);
     this.onReadable = options.onReadable ?? null;
     this.onWritable = options.onWritable ?? null;
-    this.dropped = 0;
-    this.truncated = 0;
     this.received = 0;
     this.sent = 0;
     this.lastError = null;
     this.socket = null;
     this.st = TransportState.Closed;
-    this.last = 0;
   }
 
   /**
@@ -106,7 +106,7 @@ export class NodeUdpTransport implements DatagramTransport {
       this.lastError = err as Error;
       return Status.BadParameter;
     }
-    this.queue.clear();
+    this.inbox.clear();
     this.socket = s;
     this.st = TransportState.Opening;
     s.on('message', (msg, rinfo) => {
@@ -162,7 +162,7 @@ export class NodeUdpTransport implements DatagramTransport {
     const s = this.socket;
     this.socket = null;
     this.st = TransportState.Closed;
-    this.queue.clear();
+    this.inbox.clear();
     if (s !== null) {
       try {
         s.close();
@@ -183,21 +183,12 @@ export class NodeUdpTransport implements DatagramTransport {
    * then names the sender.
    */
   recv(buf: Uint8Array, off: number, len: number): number {
-    if (off < 0 || len < 0 || off + len > buf.length) return Status.BadParameter;
-    const q = this.queue;
-    if (q.isEmpty()) return this.st === TransportState.Closed ? Status.Closed : 0;
-    const at = q.offsetAt(0);
-    let n = q.lengthAt(0);
-    if (n > len) n = len;
-    for (let i = 0; i < n; i++) buf[off + i] = q.data[at + i];
-    this.last = q.tagAt(0);
-    q.shift();
-    return n;
+    return this.inbox.take(buf, off, len, this.st === TransportState.Closed);
   }
 
   /** The handle of the sender of the datagram `recv` returned last. */
   from(): number {
-    return this.last;
+    return this.inbox.from();
   }
 
   /** Sends one datagram to the default peer (handle 0). */
@@ -237,26 +228,20 @@ export class NodeUdpTransport implements DatagramTransport {
 
   /** Datagrams waiting to be read. */
   get pending(): number {
-    return this.queue.length;
+    return this.inbox.pending;
   }
 
   private take(msg: Buffer, address: string, port: number): void {
     this.received++;
-    const q = this.queue;
-    const at = q.reserve();
+    const ib = this.inbox;
+    const at = ib.reserve();
     // No free slot, or no handle for the sender (every peer slot pinned): drop the newest.
     const h = at < 0 ? -1 : this.peers.add(address, port);
-    if (h < 0) {
-      this.dropped++;
-      return;
-    }
-    let n = msg.length;
-    if (n > q.slotSize) {
-      n = q.slotSize;
-      this.truncated++;
-    }
-    for (let i = 0; i < n; i++) q.data[at + i] = msg[i];
-    q.commit(n, h);
+    if (h < 0) return ib.drop();
+    const n = ib.fit(msg.length);
+    const d = ib.data;
+    for (let i = 0; i < n; i++) d[at + i] = msg[i];
+    ib.commit(n, h);
     if (this.onReadable) this.onReadable();
   }
 }
