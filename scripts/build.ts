@@ -42,6 +42,8 @@ export interface EntrySpec {
   espruino: string;
   /** File name (without `.js`) of the bundle in `dist/moddable/`. */
   moddable: string;
+  /** Size budget of the minified Espruino bundle in bytes (issue #3), shown beside its size. */
+  budget?: number;
 }
 
 /** The bundles the SDK ships. */
@@ -49,6 +51,22 @@ export const ENTRIES: readonly EntrySpec[] = [
   { specifier: 'fieldmq', source: 'src/index.ts', espruino: 'fieldmq.min.js', moddable: 'fieldmq' },
   { specifier: 'fieldmq/mqtt', source: 'src/mqtt/index.ts', espruino: 'fieldmq-mqtt.min.js', moddable: 'fieldmq-mqtt' },
   { specifier: 'fieldmq/mqttsn', source: 'src/mqttsn/index.ts', espruino: 'fieldmq-mqttsn.min.js', moddable: 'fieldmq-mqttsn' },
+  // One client per bundle, for devices that need only that: these carry the size budgets.
+  // (The MQTT client is one bundle for 3.1.1 and 5.0 today; its budget is the 3.1.1 one, 6 KB; 5.0's is 10 KB.)
+  {
+    specifier: 'fieldmq/mqtt-client',
+    source: 'src/mqtt/client.ts',
+    espruino: 'fieldmq-mqtt-client.min.js',
+    moddable: 'fieldmq-mqtt-client',
+    budget: 6 * 1024,
+  },
+  {
+    specifier: 'fieldmq/mqttsn-client',
+    source: 'src/mqttsn/client.ts',
+    espruino: 'fieldmq-mqttsn-client.min.js',
+    moddable: 'fieldmq-mqttsn-client',
+    budget: 4 * 1024,
+  },
 ];
 
 export interface BundleInfo {
@@ -232,13 +250,17 @@ function gzipSize(data: Uint8Array): number {
 
 /** The size table printed by the CLI. */
 export function formatTable(result: BuildResult, root: string = ROOT): string {
-  const rows = result.bundles.map((b) => [
-    relative(root, b.file),
-    String(b.bytes),
-    String(b.gzip),
-    b.platform === 'espruino' ? (b.violations.length === 0 ? 'ok' : `${b.violations.length} violation(s)`) : '-',
-  ]);
-  const head = ['bundle', 'bytes', 'gzip', 'espruino check'];
+  const rows = result.bundles.map((b) => {
+    const budget = b.platform === 'espruino' ? ENTRIES.find((e) => e.specifier === b.specifier)?.budget : undefined;
+    return [
+      relative(root, b.file),
+      String(b.bytes),
+      String(b.gzip),
+      b.platform === 'espruino' ? (b.violations.length === 0 ? 'ok' : `${b.violations.length} violation(s)`) : '-',
+      budget === undefined ? '' : b.bytes <= budget ? `${budget} ok` : `${budget} OVER by ${b.bytes - budget}`,
+    ];
+  });
+  const head = ['bundle', 'bytes', 'gzip', 'espruino check', 'budget'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (r: string[]): string =>
     r.map((c, i) => (i === 1 || i === 2 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();

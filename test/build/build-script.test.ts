@@ -111,8 +111,14 @@ describe('build CLI', () => {
 describe('moddableManifest', () => {
   it('maps specifiers to extension-less relative paths and preloads them', () => {
     expect(moddableManifest(ENTRIES)).toEqual({
-      modules: { fieldmq: './fieldmq', 'fieldmq/mqtt': './fieldmq-mqtt', 'fieldmq/mqttsn': './fieldmq-mqttsn' },
-      preload: ['fieldmq', 'fieldmq/mqtt', 'fieldmq/mqttsn'],
+      modules: {
+        fieldmq: './fieldmq',
+        'fieldmq/mqtt': './fieldmq-mqtt',
+        'fieldmq/mqttsn': './fieldmq-mqttsn',
+        'fieldmq/mqtt-client': './fieldmq-mqtt-client',
+        'fieldmq/mqttsn-client': './fieldmq-mqttsn-client',
+      },
+      preload: ['fieldmq', 'fieldmq/mqtt', 'fieldmq/mqttsn', 'fieldmq/mqtt-client', 'fieldmq/mqttsn-client'],
     });
   });
 });
