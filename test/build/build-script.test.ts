@@ -33,10 +33,12 @@ describe('build() › missing protocol entries', () => {
     const root = scratchRoot({ 'index.ts': INDEX });
     const notes: string[] = [];
     const r = await build({ root, log: (l) => notes.push(l) });
-    expect(r.skipped.map((s) => s.specifier)).toEqual(['fieldmq/mqtt', 'fieldmq/mqttsn']);
+    expect(r.skipped.map((s) => s.specifier)).toEqual(['fieldmq/mqtt', 'fieldmq/mqttsn', 'fieldmq/mqtt-client', 'fieldmq/mqttsn-client']);
     expect(notes).toEqual([
       'note: skipping fieldmq/mqtt: src/mqtt/index.ts does not exist yet',
       'note: skipping fieldmq/mqttsn: src/mqttsn/index.ts does not exist yet',
+      'note: skipping fieldmq/mqtt-client: src/mqtt/client.ts does not exist yet',
+      'note: skipping fieldmq/mqttsn-client: src/mqttsn/client.ts does not exist yet',
     ]);
     expect(r.bundles.map((b) => `${b.platform}:${b.specifier}`)).toEqual(['espruino:fieldmq', 'moddable:fieldmq']);
     expect(r.bundles[0].exports).toContain('ByteRing');
@@ -46,7 +48,7 @@ describe('build() › missing protocol entries', () => {
   it('builds a protocol entry as soon as it exists', async () => {
     const root = scratchRoot({ 'index.ts': INDEX, 'mqttsn/index.ts': "export const PROTOCOL = 'MQTT-SN';\n" });
     const r = await build({ root, log: () => {} });
-    expect(r.skipped.map((s) => s.specifier)).toEqual(['fieldmq/mqtt']);
+    expect(r.skipped.map((s) => s.specifier)).toEqual(['fieldmq/mqtt', 'fieldmq/mqtt-client', 'fieldmq/mqttsn-client']);
     const sn = r.bundles.find((b) => b.platform === 'espruino' && b.specifier === 'fieldmq/mqttsn')!;
     expect(sn.exports).toEqual(['PROTOCOL']);
     expect(readFileSync(sn.file, 'utf8')).toContain('module.exports={PROTOCOL:');
