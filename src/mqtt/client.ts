@@ -81,6 +81,16 @@ export class MqttMessage {
 /** Handler of messages for one subscription. */
 export type MessageHandler = (msg: MqttMessage) => void;
 
+/** MQTT 5 subscription options and properties (MQTT 5.0 §3.8.3.1, §3.8.2.1). */
+export interface SubscribeOptions {
+  noLocal?: boolean;
+  retainAsPublished?: boolean;
+  /** 0 send retained messages, 1 only for a new subscription, 2 never. */
+  retainHandling?: number;
+  /** User Properties of the SUBSCRIBE (its Subscription Identifier is the client's own). */
+  userProperties?: string[];
+}
+
 /** Everything an {@link MqttClient} is built from (one options object). */
 export interface MqttClientOptions {
   /** The link to the broker (TCP, TLS, or a bridge). */
@@ -168,6 +178,7 @@ export class MqttClient {
   private readonly subFilter: (string | null)[];
   private readonly subQos: Uint8Array;
   private readonly subHandler: (MessageHandler | null)[];
+  private readonly subOpts: (SubscribeOptions | null)[];
   private readonly subPending: Uint16Array;
   private readonly subIds: Uint32Array;
   private readonly pubInfo: PublishInfo;
@@ -205,9 +216,11 @@ export class MqttClient {
     const subs = opt(o.maxSubscriptions, 8);
     this.subFilter = [];
     this.subHandler = [];
+    this.subOpts = [];
     for (let i = 0; i < subs; i++) {
       this.subFilter.push(null);
       this.subHandler.push(null);
+      this.subOpts.push(null);
     }
     this.subQos = new Uint8Array(subs);
     this.subPending = new Uint16Array(subs);
@@ -233,6 +246,20 @@ export class MqttClient {
   /** The current {@link ClientState}. */
   get state(): number {
     return this.st;
+  }
+
+  /**
+   * MQTT 5: the Reason String of the packet being handled (CONNACK, PUBACK,
+   * PUBREC, PUBCOMP, SUBACK, UNSUBACK, DISCONNECT), or null. Call it inside
+   * `onConnect`, `onPublished`, `onSubscribed` or `onDisconnect`; it decodes
+   * (and allocates) only when called (MQTT 5.0 §3.4.2.2.2 and alike).
+   */
+  reasonString(): string | null {
+    const v = this.view;
+    if (this.v !== 5 || v.propertiesLength === 0 || v.type === PacketType.PUBLISH) return null;
+    const p: MqttProperties = {};
+    if (decodeProperties(this.pkt, v.propertiesOffset, v.propertiesOffset + v.propertiesLength, v.type, p) < 0) return null;
+    return p.reasonString === undefined ? null : p.reasonString;
   }
 
   /** QoS 0 messages dropped by the overflow policy so far. */
@@ -300,11 +327,12 @@ export class MqttClient {
   /**
    * Subscribes to `filter` with maximum `qos` (MQTT 3.1.1 §3.8). Messages that
    * match go to `handler`, or to `onMessage` when it is null. The subscription
-   * is kept and sent again after a reconnect without a session. Returns
+   * is kept and sent again after a reconnect without a session, with its MQTT 5
+   * `options` (No Local, Retain As Published, Retain Handling, User Properties). Returns
    * {@link Status.Ok}, {@link Status.Full} (table full), or the encoder's
    * status for a bad filter.
    */
-  subscribe(filter: string, qos: number, handler: MessageHandler | null): number {
+  subscribe(filter: string, qos: number, handler: MessageHandler | null, options?: SubscribeOptions): number {
     let slot = -1;
     for (let i = 0; i < this.subFilter.length; i++) {
       if (this.subFilter[i] === filter) slot = i;
@@ -315,6 +343,7 @@ export class MqttClient {
     this.subFilter[slot] = filter;
     this.subQos[slot] = qos;
     this.subHandler[slot] = handler;
+    this.subOpts[slot] = options === undefined ? null : options;
     const st = this.st === ClientState.Connected ? this.sendSubscribe(slot) : Status.Ok;
     if (st < 0) this.subFilter[slot] = prev;
     return st;
@@ -574,11 +603,20 @@ export class MqttClient {
     // MQTT 5: each subscription carries its slot as Subscription Identifier, so
     // a server that sends one copy per matching subscription (§3.3.4) names
     // the subscription each copy is for.
+    const so = this.subOpts[slot];
     const end = encodeSubscribe(
       {
         packetId: id,
-        subscriptions: [{ topic: this.subFilter[slot] as string, qos: this.subQos[slot] }],
-        properties: this.v === 5 ? { subscriptionIdentifier: slot + 1 } : undefined,
+        subscriptions: [
+          {
+            topic: this.subFilter[slot] as string,
+            qos: this.subQos[slot],
+            noLocal: so ? so.noLocal : undefined,
+            retainAsPublished: so ? so.retainAsPublished : undefined,
+            retainHandling: so ? so.retainHandling : undefined,
+          },
+        ],
+        properties: this.v === 5 ? { subscriptionIdentifier: slot + 1, userProperties: so ? so.userProperties : undefined } : undefined,
       },
       this.v,
       this.scratch,

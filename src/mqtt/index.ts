@@ -56,5 +56,5 @@ export {
 export { decodePacket, decodeFixedHeader } from './decode';
 export type { AnyPacketInfo } from './encode';
 export { packetSize, encodePacket } from './encode';
-export type { MqttClientOptions, MessageHandler } from './client';
+export type { MqttClientOptions, MessageHandler, SubscribeOptions } from './client';
 export { MqttClient, MqttMessage, ClientState } from './client';

@@ -99,6 +99,26 @@ describe.runIf(requireMosquitto())('MqttClient › MQTT 5.0 features against Mos
     expect(c.state).toBe(ClientState.Connected);
   });
 
+  it('subscription options reach the broker: No Local keeps its own messages away, Retain Handling 2 skips retained ones', async () => {
+    const got: string[] = [];
+    let subs = 0;
+    const c = client({ onMessage: (m) => got.push(m.text()), onSubscribed: () => subs++ });
+    await connected(c);
+    c.publish('m5/opts/retained', 'old', 1, true);
+    await until([c], () => c.pending === 0, 'retained publish stored');
+    c.subscribe('m5/opts/#', 1, null, { noLocal: true, retainHandling: 2, userProperties: ['purpose', 'test'] });
+    await until([c], () => subs === 1, 'SUBACK');
+    c.publish('m5/opts/own', 'mine', 1, false);
+    const js = await mqtt.connectAsync(broker.url, { protocolVersion: 5, clientId: `m5o-${process.pid}`, reconnectPeriod: 0 });
+    observers.push(js);
+    await until([c], () => c.pending === 0, 'own publish acknowledged');
+    await js.publishAsync('m5/opts/other', 'theirs', { qos: 1 });
+    await until([c], () => got.length >= 1, "the other client's message");
+    expect(got).toEqual(['theirs']);
+    c.publish('m5/opts/retained', '', 1, true); // clear it
+    await until([c], () => c.pending === 0, 'retained cleared');
+  });
+
   it('a session kept by Session Expiry Interval delivers what was published while the client was away', async () => {
     const id = `m5-session-${process.pid}`;
     let subscribed = false;

@@ -262,6 +262,24 @@ describe('MqttClient › MQTT 5 limits from CONNACK', () => {
   });
 });
 
+describe('MqttClient › MQTT 5 reason codes and strings', () => {
+  it('a refused publish reports the PUBACK reason code, and reasonString() gives its Reason String in the callback', async () => {
+    const b = await scripted(5);
+    b.autoAck = false;
+    const seen: [number, number, string | null][] = [];
+    const holder: { c?: MqttClient } = {};
+    const { c, until, connect } = make(b, { onPublished: (id, code) => seen.push([id, code, holder.c!.reasonString()]) });
+    holder.c = c;
+    await connect();
+    const id = c.publish('secret/t', 'x', 1, false);
+    await until(() => b.of(3).length === 1, 'PUBLISH');
+    b.send({ type: 4, packetId: id, reasonCode: 0x87, properties: { reasonString: 'not authorized to publish' } });
+    await until(() => seen.length === 1, 'the completion');
+    expect(seen).toEqual([[id, 0x87, 'not authorized to publish']]);
+    expect(c.pending).toBe(0);
+  });
+});
+
 describe('MqttClient › bad input from the server', () => {
   it('a malformed packet ends the connection (MQTT 5: DISCONNECT 0x81) and the client reconnects', async () => {
     const b = await scripted(5);
