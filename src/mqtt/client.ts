@@ -136,8 +136,10 @@ export interface MqttClientOptions {
   onMessage?: MessageHandler;
   /** A QoS 1/2 publish is complete: its packet id and reason code (>= 0x80: the server refused it). */
   onPublished?: (packetId: number, reasonCode: number) => void;
-  /** SUBACK / UNSUBACK for the filter: granted QoS or reason code. */
+  /** SUBACK for the filter: granted QoS, or a reason code >= 0x80. */
   onSubscribed?: (filter: string, reasonCode: number) => void;
+  /** UNSUBACK for the filter: 0, or an MQTT 5 reason code (0x11 no subscription existed, >= 0x80 refused). */
+  onUnsubscribed?: (filter: string, reasonCode: number) => void;
   /** Queued QoS 0 messages were dropped to make room (the overflow policy); the running total. */
   onDropped?: (total: number) => void;
   /** The transport will take more after a partial write (backpressure). */
@@ -180,6 +182,8 @@ export class MqttClient {
   private readonly subHandler: (MessageHandler | null)[];
   private readonly subOpts: (SubscribeOptions | null)[];
   private readonly subPending: Uint16Array;
+  private readonly unsubPending: Uint16Array;
+  private readonly unsubName: (string | null)[];
   private readonly subIds: Uint32Array;
   private readonly pubInfo: PublishInfo;
   private st: number;
@@ -224,6 +228,9 @@ export class MqttClient {
     }
     this.subQos = new Uint8Array(subs);
     this.subPending = new Uint16Array(subs);
+    this.unsubPending = new Uint16Array(subs);
+    this.unsubName = [];
+    for (let i = 0; i < subs; i++) this.unsubName.push(null);
     this.subIds = new Uint32Array(subs);
     this.pubInfo = { topic: '', payload: null, qos: 0, retain: false, dup: false, packetId: 0, properties: undefined };
     this.st = ClientState.Idle;
@@ -358,7 +365,15 @@ export class MqttClient {
       if (this.st !== ClientState.Connected) return Status.Ok;
       const id = this.out.freeId();
       const end = encodeUnsubscribe({ packetId: id, topics: [filter] }, this.v, this.scratch, 0);
-      return end < 0 ? end : this.write(end);
+      if (end < 0) return end;
+      // Remember which filter this UNSUBACK will be for (one slot per subscription).
+      for (let j = 0; j < this.unsubPending.length; j++) {
+        if (this.unsubPending[j] !== 0) continue;
+        this.unsubPending[j] = id;
+        this.unsubName[j] = filter;
+        break;
+      }
+      return this.write(end);
     }
     return Status.NotFound;
   }
@@ -792,14 +807,20 @@ export class MqttClient {
   private subAck(sub: boolean): void {
     const v = this.view;
     const code = v.payloadLength > 0 ? this.pkt[v.payloadOffset] : 0;
-    for (let i = 0; i < this.subPending.length; i++) {
-      if (this.subPending[i] !== v.packetId) continue;
-      this.subPending[i] = 0;
-      const f = this.subFilter[i];
-      if (this.o.onSubscribed && f !== null) this.o.onSubscribed(f, code);
+    const ids = sub ? this.subPending : this.unsubPending;
+    for (let i = 0; i < ids.length; i++) {
+      if (ids[i] !== v.packetId) continue;
+      ids[i] = 0;
+      if (sub) {
+        const f = this.subFilter[i];
+        if (this.o.onSubscribed && f !== null) this.o.onSubscribed(f, code);
+      } else {
+        const f = this.unsubName[i] as string;
+        this.unsubName[i] = null;
+        if (this.o.onUnsubscribed) this.o.onUnsubscribed(f, code);
+      }
       return;
     }
-    if (!sub && this.o.onSubscribed) this.o.onSubscribed('', code);
   }
 
   private incoming(): void {

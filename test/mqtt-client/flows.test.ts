@@ -144,6 +144,33 @@ for (const b of BROKERS) {
         expect(rest).toEqual([]);
       });
 
+      it('unsubscribes: UNSUBACK names the filter and no more messages arrive for it', async () => {
+        const topic = uniqueId('u') + '/t';
+        const got: string[] = [];
+        const events: string[] = [];
+        const c = client({
+          onMessage: (m) => got.push(m.text()),
+          onSubscribed: (f) => events.push('sub ' + f),
+          onUnsubscribed: (f, code) => events.push(`unsub ${f} ${code}`),
+        });
+        await connected(c);
+        c.subscribe(topic, 1, null);
+        await until([c], () => events.length === 1, 'SUBACK');
+        const { js } = await observer();
+        await js.publishAsync(topic, 'before', { qos: 1 });
+        await until([c], () => got.length === 1, 'the first message');
+        expect(c.unsubscribe(topic)).toBe(0);
+        await until([c], () => events.length === 2, 'UNSUBACK');
+        expect(events).toEqual([`sub ${topic}`, `unsub ${topic} 0`]);
+        // A message after the UNSUBACK must not come: prove it with a later one on a live subscription.
+        c.subscribe(topic + '/marker', 1, null);
+        await until([c], () => events.length === 3, 'marker SUBACK');
+        await js.publishAsync(topic, 'after', { qos: 1 });
+        await js.publishAsync(topic + '/marker', 'marker', { qos: 1 });
+        await until([c], () => got.length === 2, 'the marker');
+        expect(got).toEqual(['before', 'marker']);
+      });
+
       it('gets a retained message with the retain flag when it subscribes later', async () => {
         const topic = uniqueId('r') + '/state';
         const pub = client();
