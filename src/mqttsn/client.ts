@@ -177,7 +177,7 @@ export interface SnClientOptions {
  *   onConnect: (rc) => { if (rc === 0) c.subscribe('cmd/#', 1); },
  *   onMessage: (name, id, type, buf, off, len) => handle(name, buf, off, len) });
  * c.connect();
- * setInterval(() => c.poll(Date.now() >>> 0), 50);
+ * setInterval(() => c.poll(clock.now()), 50); // clock: the platform Clock
  * c.publish('sensors/t', '21.5', 1, false);
  * ```
  */

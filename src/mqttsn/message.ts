@@ -67,7 +67,7 @@ export class SnMessage {
    * neither Flags nor WillTopic (exactly 2 octets) and clears the Will (§5.4.7, §5.4.22).
    */
   hasFlags!: boolean;
-  /** Buffer holding the variable-length field, or null when the message has none. */
+  /** Bytes holding the variable-length field, or null when the message has none. */
   data!: Uint8Array | null;
   /** Start of the variable-length field in {@link SnMessage.data}. */
   dataOffset!: number;
