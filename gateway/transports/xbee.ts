@@ -1,0 +1,311 @@
+/**
+ * MQTT-SN over XBee ZigBee radios in API mode 1 or 2: the {@link SensorTransport} on a
+ * {@link SerialLine}. Inbound, Receive Packet frames (0x90) carry one MQTT-SN message each, from
+ * the sender's 64-bit address; outbound, Transmit Requests (0x10) go to that 64-bit address with
+ * the 16-bit address "unknown" (0xFFFE), so the radio resolves it (the 16-bit one changes when a
+ * node rejoins). Transmit Status frames (0x8B) that report a failed delivery become
+ * `onError('delivery', …)`.
+ */
+import { Status, statusName } from '../../src/core/status';
+import {
+  XBEE_DELIVERY_SUCCESS,
+  XBEE_UNKNOWN_16,
+  XBeeApiFrame,
+  XBeeFrameType,
+  address64Equal,
+  address64Key,
+  decodeXBeeApi,
+  encodeTransmitRequest,
+  type XBeeTransmitRequest,
+} from './xbee-api';
+import { XBeeFrame, XBeeFrameDecoder, encodeXBeeFrame, xbeeFrameSize } from './xbee-frame';
+import { SerialLine, errorText, type ReopenPolicy } from './serial';
+import { snFramingError } from './udp';
+import type { SensorTransport } from './transport';
+
+/**
+ * Default MTU of an XBee ZigBee link, octets: 66. The largest RF payload a ZigBee transmission
+ * carries unfragmented (`ATNP`) is 84 octets without security and 66 with network encryption
+ * (EE=1); broadcasts are never fragmented. 66 goes through in one piece either way. Set `mtu` to
+ * your radios' `ATNP` value (lower with APS encryption or source routing).
+ */
+export const XBEE_DEFAULT_MTU = 66;
+
+/** The 64-bit broadcast address, 0x000000000000FFFF. */
+const BROADCAST_64 = Uint8Array.of(0, 0, 0, 0, 0, 0, 0xff, 0xff);
+
+/** Largest frame data accepted inbound: a Receive Packet header (12) plus 255 octets of (fragmented) RF data. */
+const MAX_INBOUND_FRAME = 12 + 255;
+
+/** Options of {@link XBeeSensorTransport}. */
+export interface XBeeTransportOptions {
+  /** Device path of the XBee (USB adapter or UART). */
+  path: string;
+  /** Baud rate (the radio's `ATBD`); default 9600. */
+  baud?: number;
+  /** API mode (the radio's `ATAP`): 1 unescaped, 2 escaped; default 2. */
+  apiMode?: 1 | 2;
+  /** Largest MQTT-SN message sent, octets; default {@link XBEE_DEFAULT_MTU}. */
+  mtu?: number;
+  /** Transport name; default `xbee`. */
+  name?: string;
+  /** Config key of the path, for errors; default `xbee.path`. */
+  configKey?: string;
+  /** Write queue bound, octets; default two seconds of line time (see `defaultWriteQueueBytes`). */
+  maxQueuedBytes?: number;
+  /** Reopen back-off when the device disappears. */
+  reopen?: ReopenPolicy;
+  /** Device presence check interval, ms; default 1,000 (see `SerialLineOptions.presenceCheckMs`). */
+  presenceCheckMs?: number;
+}
+
+/** Delivery status names of the Transmit Status frame (Digi XBee Zigbee User Guide, 0x8B). */
+const DELIVERY_STATUS: Record<number, string> = {
+  0x01: 'MAC ACK failure',
+  0x02: 'CCA failure',
+  0x15: 'invalid destination endpoint',
+  0x21: 'network ACK failure',
+  0x22: 'not joined to network',
+  0x23: 'self-addressed',
+  0x24: 'address not found',
+  0x25: 'route not found',
+  0x26: 'broadcast relay not heard',
+  0x2b: 'invalid binding table index',
+  0x2c: 'resource error',
+  0x2d: 'attempted broadcast with APS transmission',
+  0x2e: 'attempted unicast with APS transmission, but EE=0',
+  0x32: 'resource error',
+  0x74: 'data payload too large',
+  0x75: 'indirect message unrequested',
+};
+
+/** Modem status values worth a log line (the rest, e.g. 2 "joined", are normal operation). */
+const MODEM_TROUBLE: Record<number, string> = {
+  0x00: 'hardware reset',
+  0x01: 'watchdog timer reset',
+  0x03: 'disassociated from the network',
+  0x0d: 'voltage supply limit exceeded',
+};
+
+/**
+ * The XBee sensor transport. Addresses are the sender's 64-bit address as 16 upper-case hex
+ * digits (`0013A20040A1B2C3`); `send` also takes lower case. `broadcast(bytes, radius)` sends to
+ * 0x000000000000FFFF with that radius (hops; 0 = network maximum).
+ *
+ * Inbound problems are reported and skipped: garbage between frames and frames with a bad
+ * length (`'framing'`), bad checksums (`'checksum'`), RF data that is not one MQTT-SN message
+ * (`'framing'`), frame types other than 0x90 / 0x8B / 0x8A (`'framing'`, with a hint for 0x91,
+ * which a radio with `ATAO` ≠ 0 sends); troubling modem statuses (`'io'`).
+ *
+ * @example
+ * ```ts
+ * const xbee = new XBeeSensorTransport({ path: '/dev/ttyUSB0', baud: 9600, apiMode: 2 });
+ * xbee.onPacket = (bytes, from) => gateway.handle(xbee, bytes, from); // from: '0013A20040A1B2C3'
+ * await xbee.start();
+ * ```
+ */
+export class XBeeSensorTransport implements SensorTransport {
+  readonly name: string;
+  readonly mtu: number;
+  onPacket: ((bytes: Uint8Array, address: string) => void) | null = null;
+  onError: ((kind: string, detail: string) => void) | null = null;
+
+  private readonly path: string;
+  private readonly escaped: boolean;
+  private readonly line: SerialLine;
+  private readonly decoder: XBeeFrameDecoder;
+  private readonly frame = new XBeeFrame();
+  private readonly api = new XBeeApiFrame();
+  /** Frame data of the last Transmit Request, then the frame built in place (worst case all escaped). */
+  private readonly tx: Uint8Array;
+  private readonly dest = new Uint8Array(8);
+  private readonly req: XBeeTransmitRequest;
+  private frameId = 0;
+  /** Destination of each outstanding frame id, for naming it in delivery errors. */
+  private readonly sentTo: string[] = new Array<string>(256).fill('');
+  /** Cache of the last sender's address, so a chatty node costs no string per packet. */
+  private readonly lastAddr = new Uint8Array(8);
+  private lastKey = '';
+  private lastGarbage = 0;
+  private lastBadChecksum = 0;
+
+  constructor(options: XBeeTransportOptions) {
+    this.name = options.name ?? 'xbee';
+    this.path = options.path;
+    this.escaped = (options.apiMode ?? 2) === 2;
+    const mtu = options.mtu ?? XBEE_DEFAULT_MTU;
+    this.mtu = Number.isInteger(mtu) && mtu >= 2 && mtu <= 255 ? mtu : XBEE_DEFAULT_MTU;
+    this.decoder = new XBeeFrameDecoder({ escaped: this.escaped, maxFrameLength: MAX_INBOUND_FRAME });
+    this.tx = new Uint8Array(2 * (14 + this.mtu + 4));
+    this.req = { frameId: 0, dest64: this.dest, dest16: XBEE_UNKNOWN_16, radius: 0, options: 0, payload: this.tx };
+    this.line = new SerialLine({
+      path: options.path,
+      baudRate: options.baud ?? 9600,
+      name: this.name,
+      configKey: options.configKey ?? 'xbee.path',
+      maxQueuedBytes: options.maxQueuedBytes,
+      reopen: options.reopen,
+      presenceCheckMs: options.presenceCheckMs,
+      onData: (chunk) => this.input(chunk),
+      onError: (kind, detail) => this.error(kind, detail),
+      onReopen: () => this.resetInput(),
+    });
+  }
+
+  /** Opens the device. @throws Error naming the path when it is missing or cannot be opened. */
+  async start(): Promise<void> {
+    if (!this.line.isOpen) this.resetInput();
+    await this.line.start();
+  }
+
+  /** Closes the device; idempotent. */
+  stop(): Promise<void> {
+    return this.line.stop();
+  }
+
+  /**
+   * Sends `bytes` in a Transmit Request to the 64-bit `address` (16 hex digits). Returns false
+   * for a malformed address, a message over the MTU, a closed line or a full write queue.
+   * Delivery failures come later as `onError('delivery', …)`.
+   */
+  send(bytes: Uint8Array, address: string): boolean {
+    if (!parseAddress64(address, this.dest)) return false;
+    return this.transmit(bytes, 0, address.toUpperCase());
+  }
+
+  /** Sends `bytes` to every node (0x000000000000FFFF) within `radius` hops (0 = network maximum). */
+  broadcast(bytes: Uint8Array, radius: number): boolean {
+    this.dest.set(BROADCAST_64);
+    const r = Number.isInteger(radius) && radius >= 0 && radius <= 255 ? radius : 0;
+    return this.transmit(bytes, r, 'broadcast');
+  }
+
+  private transmit(bytes: Uint8Array, radius: number, label: string): boolean {
+    if (bytes.length < 2 || bytes.length > this.mtu || !this.line.isOpen) return false;
+    this.frameId = this.frameId >= 255 ? 1 : this.frameId + 1;
+    const req = this.req;
+    req.frameId = this.frameId;
+    req.radius = radius;
+    req.payload = bytes;
+    req.payloadLength = bytes.length;
+    const tx = this.tx;
+    const end = encodeTransmitRequest(req, tx, 3);
+    req.payload = tx; // drop the caller's buffer
+    if (end < 0) return false;
+    const size = xbeeFrameSize(tx, 3, end - 3, this.escaped);
+    if (size < 0 || size > tx.length) return false;
+    encodeXBeeFrame(tx, 3, end - 3, this.escaped, tx, 0);
+    if (!this.line.write(tx.subarray(0, size))) return false; // write copies
+    this.sentTo[this.frameId] = label;
+    return true;
+  }
+
+  private resetInput(): void {
+    this.decoder.reset();
+    this.lastGarbage = 0;
+    this.lastBadChecksum = 0;
+  }
+
+  private input(chunk: Uint8Array): void {
+    const dec = this.decoder;
+    const frame = this.frame;
+    let off = 0;
+    while (off < chunk.length) {
+      const n = dec.push(chunk, off, chunk.length - off);
+      if (n <= 0) break; // cannot happen: next() below always frees the ring
+      off += n;
+      for (let r = dec.next(frame); r !== 0; r = dec.next(frame)) {
+        this.flushGarbage();
+        if (r > 0) this.handleFrame(frame.data, frame.offset, frame.length);
+        else this.dropped(r);
+      }
+    }
+    this.flushGarbage();
+  }
+
+  private dropped(status: number): void {
+    const s = this.decoder.stats;
+    if (status === Status.TooLarge) {
+      this.error('framing', `${this.name}: dropped an API frame on ${this.path} whose length exceeds ${MAX_INBOUND_FRAME} octets`);
+    } else if (this.lastBadChecksum !== s.badChecksum) {
+      this.lastBadChecksum = s.badChecksum;
+      this.error('checksum', `${this.name}: dropped an API frame on ${this.path} with a bad checksum${this.escaped ? '' : ' (is the radio in API mode 2? set apiMode to match ATAP)'}`);
+    } else {
+      this.error('framing', `${this.name}: dropped a malformed API frame on ${this.path} (${statusName(status)}: zero length or cut short)`);
+    }
+  }
+
+  private flushGarbage(): void {
+    const total = this.decoder.stats.garbageBytes;
+    if (total === this.lastGarbage) return;
+    const n = total - this.lastGarbage;
+    this.lastGarbage = total;
+    this.error('framing', `${this.name}: skipped ${n} octet${n === 1 ? '' : 's'} on ${this.path} outside API frames (is the radio in API mode? ATAP must be ${this.escaped ? 2 : 1})`);
+  }
+
+  private handleFrame(data: Uint8Array, off: number, len: number): void {
+    const api = this.api;
+    const type = decodeXBeeApi(data, off, len, api);
+    if (type === XBeeFrameType.ReceivePacket) {
+      const address = this.addressOf(data, api.address64Offset);
+      const p = api.payloadOffset;
+      const bad = snFramingError(data, p, api.payloadLength);
+      if (bad !== null) {
+        this.error('framing', `${this.name}: dropped ${api.payloadLength} octets of RF data from ${address}: not one MQTT-SN message (${bad})`);
+        return;
+      }
+      const cb = this.onPacket;
+      if (cb === null) return;
+      try {
+        cb(data.subarray(p, p + api.payloadLength), address);
+      } catch (err) {
+        this.error('io', `${this.name}: onPacket threw for a packet from ${address}: ${errorText(err)}`);
+      }
+    } else if (type === XBeeFrameType.TransmitStatus) {
+      if (api.deliveryStatus === XBEE_DELIVERY_SUCCESS) return;
+      const to = this.sentTo[api.frameId] || `frame id ${api.frameId}`;
+      const what = DELIVERY_STATUS[api.deliveryStatus] ?? 'unknown status';
+      this.error(
+        'delivery',
+        `${this.name}: delivery to ${to} failed: ${what} (0x${hex2(api.deliveryStatus)}) after ${api.retryCount} retr${api.retryCount === 1 ? 'y' : 'ies'}`,
+      );
+    } else if (type === XBeeFrameType.ModemStatus) {
+      const what = MODEM_TROUBLE[api.modemStatus];
+      if (what !== undefined) this.error('io', `${this.name}: radio on ${this.path} reports ${what} (modem status 0x${hex2(api.modemStatus)})`);
+    } else if (type === Status.Unsupported) {
+      const hint = api.type === 0x91 ? ' (Explicit Rx Indicator: set ATAO=0 on the radio)' : '';
+      this.error('framing', `${this.name}: ignored API frame type 0x${hex2(api.type)} on ${this.path}${hint}`);
+    } else {
+      this.error('framing', `${this.name}: dropped a short API frame of type 0x${hex2(api.type)} on ${this.path} (${statusName(type)})`);
+    }
+  }
+
+  /** The 16-hex-digit upper-case address at `buf[off..off+8)`; cached for the last sender. */
+  private addressOf(buf: Uint8Array, off: number): string {
+    if (this.lastKey !== '' && address64Equal(buf, off, this.lastAddr, 0)) return this.lastKey;
+    this.lastAddr.set(buf.subarray(off, off + 8));
+    this.lastKey = address64Key(buf, off).toUpperCase();
+    return this.lastKey;
+  }
+
+  private error(kind: string, detail: string): void {
+    const cb = this.onError;
+    if (cb === null) return;
+    try {
+      cb(kind, detail);
+    } catch {
+      // ignore a throwing sink
+    }
+  }
+}
+
+/** Parses 16 hex digits into `out[0..8)`; false when `address` is not exactly that. */
+export function parseAddress64(address: string, out: Uint8Array): boolean {
+  if (!/^[0-9a-fA-F]{16}$/.test(address)) return false;
+  for (let i = 0; i < 8; i++) out[i] = parseInt(address.slice(2 * i, 2 * i + 2), 16);
+  return true;
+}
+
+function hex2(n: number): string {
+  return n.toString(16).toUpperCase().padStart(2, '0');
+}
