@@ -104,7 +104,7 @@ const ALIASES: Record<string, string> = {
 
 /** Paho keys fieldmq knows but does not use: a warning, not an error. */
 const UNSUPPORTED: Record<string, string> = {
-  ShearedMemory: "Paho's shared-memory log monitor; fieldmq logs to stdout (see logLevel)",
+  ShearedMemory: "Paho's shared-memory log monitor; fieldmq logs to stderr (see logLevel), and serves counters over $SYS and Prometheus",
   MaxInflightMsgs: 'fieldmq sizes its queues from maxClients and maxBufferedPerSleeper',
   DtlsCertsKey: 'DTLS sensor links are not supported',
   DtlsPrivKey: 'DTLS sensor links are not supported',

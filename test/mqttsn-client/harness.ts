@@ -16,6 +16,7 @@ import { decodeMessage, encodeMessage, MsgType, SnMessage, msgTypeName } from '.
 import { SnClient, type SnClientOptions } from '../../src/mqttsn/client';
 import { NodeUdpTransport, type NodeUdpOptions } from '../../src/platform/node/udp';
 import { utf8Decode } from '../../src/core/utf8';
+import { WaitingInbox } from '../support/waiting-inbox';
 
 /** Real-time limit for one awaited event. */
 export const DEADLINE = 2000;
@@ -63,8 +64,7 @@ export class ScriptedGateway {
   readonly port: number;
   /** Port of the last sender, normally the client. */
   client = 0;
-  private inbox: Rx[] = [];
-  private wake: (() => void) | null = null;
+  private readonly inbox = new WaitingInbox<Rx>();
 
   private constructor(sock: dgram.Socket) {
     this.sock = sock;
@@ -77,9 +77,6 @@ export class ScriptedGateway {
       const data = m.data ? bytes.slice(m.dataOffset, m.dataOffset + m.dataLength) : new Uint8Array(0);
       this.client = rinfo.port;
       this.inbox.push({ m, bytes, data, text: utf8Decode(data, 0, data.length), port: rinfo.port });
-      const w = this.wake;
-      this.wake = null;
-      if (w) w();
     });
   }
 
@@ -96,22 +93,7 @@ export class ScriptedGateway {
 
   /** The next datagram, waiting for it up to {@link DEADLINE}. */
   async next(): Promise<Rx> {
-    const deadline = Date.now() + DEADLINE;
-    while (this.inbox.length === 0) {
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error('gateway: no datagram within the deadline');
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          this.wake = null;
-          resolve();
-        }, left);
-        this.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-    }
-    return this.inbox.shift()!;
+    return this.inbox.next(DEADLINE, 'gateway');
   }
 
   /** The next datagram, which must be of type `type`. */

@@ -1,0 +1,745 @@
+/**
+ * One MQTT connection of the gateway to the broker: fieldmq's own {@link MqttClient} over a
+ * Node TCP or TLS transport, driven by the event loop. The client's outbox keeps QoS 1/2
+ * messages until the broker acknowledges them and re-sends them with DUP after a reconnect
+ * (MQTT 3.1.1 §4.4), so a broker restart loses nothing the gateway took.
+ *
+ * Driving: a socket event or a publish marks the connection dirty; dirty connections are
+ * polled once per event-loop turn (`setImmediate`), so a burst of publishes leaves in one
+ * socket write. A shared {@link Ticker} polls every connection for keep-alive and reconnect.
+ *
+ * What this layer adds to the bare client:
+ * - **SUBSCRIBE / UNSUBSCRIBE survive link drops.** The client sends a subscription only while
+ *   connected and re-sends its table only after a reconnect *without* a session; an operation
+ *   asked while the link is down, or lost in flight, would never reach a persistent session.
+ *   Every operation is kept here until acknowledged and re-issued, in order, after a reconnect.
+ *   Each has its own completion callback.
+ * - **Graceful closes are ordered.** A graceful stop waits (bounded) for the outbox to drain and
+ *   for a pending CONNACK, sends DISCONNECT, and keeps the socket until the broker closed it
+ *   (bounded): a later connection with the same client id never reaches the broker before the
+ *   DISCONNECT was handled, which would be a session takeover, and brokers publish the old
+ *   Will on a takeover (MQTT 5.0 §3.1.4; Mosquitto and Aedes do it for 3.1.1 as well).
+ * - **Every callback is answered once**: a publish, subscribe or unsubscribe still pending when
+ *   the connection stops is answered with 0x80 (publish / subscribe) or completed (unsubscribe).
+ * - **The outbox never drops silently**: `publish` answers {@link Status.Full} when the outbox
+ *   is full, instead of letting the client drop its oldest queued QoS 0 message.
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { MqttClient, ClientState, type MqttMessage, type MqttClientOptions } from '../../src/mqtt/client';
+import type { MqttProperties } from '../../src/mqtt/properties';
+import { topicFilterLength } from '../../src/mqtt/topic';
+import { Status, statusName } from '../../src/core/status';
+import { NodeTcpTransport } from '../../src/platform/node/tcp';
+import { NodeTlsTransport } from '../../src/platform/node/tls';
+import type { NodeSocketTransport } from '../../src/platform/node/socket';
+import { TransportState, type Transport } from '../../src/transport';
+import type { BrokerConfig } from '../config/schema';
+import type { LinkWill } from './link';
+import type { Logger } from '../log';
+
+/** Sizes of one connection's fixed buffers. */
+export interface ConnectionSizes {
+  /** Largest MQTT packet either way, bytes. */
+  maxPacketSize: number;
+  /** Outbox slots (queued + in-flight messages). */
+  queueSize: number;
+  /** QoS 1/2 messages in flight at once. */
+  maxInflight: number;
+  /** Subscriptions the connection holds. */
+  maxSubscriptions: number;
+}
+
+/** What a {@link BrokerConnection} is built from. */
+export interface ConnectionOptions {
+  broker: BrokerConfig;
+  clientId: string;
+  cleanSession: boolean;
+  will: LinkWill | null;
+  sizes: ConnectionSizes;
+  now: () => number;
+  log: Logger;
+  ticker: Ticker;
+  /** Longest wait for a CONNACK once the socket is open, ms (the client's own timeout). Default 10,000. */
+  connectTimeout?: number;
+  /** Longest wait, in a graceful stop, for the outbox to drain and a pending CONNACK, ms. Default {@link DRAIN_MS}. */
+  drainMs?: number;
+  /** Longest wait, after DISCONNECT, for the broker to close the socket, ms. Default {@link LINGER_MS}. */
+  lingerMs?: number;
+  /** CONNACK accepted (0) or refused (MQTT return / reason code). */
+  onConnect(code: number, sessionPresent: boolean): void;
+  /** The connection was lost (the client reconnects by itself unless stopped). */
+  onLost(reason: number): void;
+  onMessage(m: MqttMessage): void;
+}
+
+/** Default bound of the drain before a graceful DISCONNECT, ms. */
+export const DRAIN_MS = 2000;
+/** Default bound of the wait for the broker to close the socket after DISCONNECT, ms. */
+export const LINGER_MS = 2000;
+
+/** MQTT 5 "Unspecified error": the answer to an operation abandoned because its connection stopped. */
+export const ABANDONED = 0x80;
+
+/** Polls a set of connections every `interval` ms while any is registered. */
+export class Ticker {
+  private readonly conns = new Set<BrokerConnection>();
+  private timer: NodeJS.Timeout | null = null;
+  constructor(private readonly interval: number) {}
+
+  add(c: BrokerConnection): void {
+    this.conns.add(c);
+    if (this.timer === null) {
+      this.timer = setInterval(() => {
+        for (const x of this.conns) x.poll();
+      }, this.interval);
+      this.timer.unref();
+    }
+  }
+
+  delete(c: BrokerConnection): void {
+    this.conns.delete(c);
+    if (this.conns.size === 0 && this.timer !== null) {
+      clearInterval(this.timer);
+      this.timer = null;
+    }
+  }
+}
+
+/** Reads the TLS files of a broker config (PEM); a CA directory contributes every `.pem`/`.crt` in it. */
+export function readTlsFiles(broker: BrokerConfig): { ca?: Buffer[]; cert?: Buffer; key?: Buffer } {
+  const tls = broker.tls;
+  if (!tls) return {};
+  const read = (what: string, path: string): Buffer => {
+    try {
+      return readFileSync(path);
+    } catch (e) {
+      throw new Error(`cannot read the broker TLS ${what} "${path}": ${(e as Error).message}`);
+    }
+  };
+  const ca: Buffer[] = [];
+  if (tls.ca) ca.push(read('CA file', tls.ca));
+  if (tls.caPath) {
+    let names: string[];
+    try {
+      names = readdirSync(tls.caPath);
+    } catch (e) {
+      throw new Error(`cannot read the broker TLS CA directory "${tls.caPath}": ${(e as Error).message}`);
+    }
+    for (const n of names) if (/\.(pem|crt)$/i.test(n)) ca.push(read('CA file', join(tls.caPath, n)));
+  }
+  const out: { ca?: Buffer[]; cert?: Buffer; key?: Buffer } = {};
+  if (ca.length > 0) out.ca = ca;
+  if (tls.cert) out.cert = read('client certificate', tls.cert);
+  if (tls.key) out.key = read('client key', tls.key);
+  return out;
+}
+
+/*
+ * The Node transports end a socket with `destroySoon()`, which waits for the connection to be
+ * established before it closes: a socket still connecting to an unreachable host would stay
+ * (and keep the process alive) until the SYN times out, minutes later. Closed while opening,
+ * these destroy it at once.
+ */
+class LinkTcpTransport extends NodeTcpTransport {
+  override close(): void {
+    const s = this.state() === TransportState.Opening ? this.socket : null;
+    super.close();
+    s?.destroy();
+  }
+}
+
+class LinkTlsTransport extends NodeTlsTransport {
+  override close(): void {
+    const s = this.state() === TransportState.Opening ? this.socket : null;
+    super.close();
+    s?.destroy();
+  }
+}
+
+/** Builds the transport a broker config asks for (TCP, or TLS when `tls` is set). */
+export function brokerTransport(broker: BrokerConfig): NodeSocketTransport {
+  if (broker.tls || broker.url.startsWith('mqtts:')) {
+    return new LinkTlsTransport({ host: broker.host, port: broker.port, ...readTlsFiles(broker) });
+  }
+  return new LinkTcpTransport({ host: broker.host, port: broker.port });
+}
+
+/**
+ * The connection's transport: one Node socket transport behind the {@link Transport} contract,
+ * plus a lingering close. When {@link LingeringTransport.lingerNextClose} is set (a DISCONNECT was
+ * just written), `close` keeps the socket, reading and discarding, until the broker closes it
+ * or `lingerMs` pass; an `open` meanwhile reports Opening and really opens once the old socket
+ * is gone. Any other close is immediate (no DISCONNECT: the broker publishes the Will).
+ */
+class LingeringTransport implements Transport {
+  onReadable: (() => void) | null = null;
+  onWritable: (() => void) | null = null;
+  /** Set just before the client writes DISCONNECT and closes. */
+  lingerNextClose = false;
+  /** The last socket error seen (for "cannot connect" messages). */
+  lastError: Error | null = null;
+  private lingering = false;
+  private reopen = false;
+  private timer: NodeJS.Timeout | null = null;
+  private readonly sink = new Uint8Array(1024);
+  private readonly closedWaiters: (() => void)[] = [];
+
+  constructor(
+    private readonly inner: NodeSocketTransport,
+    private readonly lingerMs: number,
+  ) {
+    inner.onReadable = () => {
+      if (inner.lastError) this.lastError = inner.lastError;
+      if (this.lingering) this.sinkOld();
+      else if (this.onReadable) this.onReadable();
+    };
+    inner.onWritable = () => {
+      if (!this.lingering && this.onWritable) this.onWritable();
+    };
+  }
+
+  open(): number {
+    if (this.lingering) {
+      if (this.reopen) return Status.IllegalState;
+      this.reopen = true;
+      return Status.Ok;
+    }
+    const r = this.inner.open();
+    if (r < 0 && this.inner.lastError) this.lastError = this.inner.lastError;
+    return r;
+  }
+
+  close(): void {
+    this.reopen = false;
+    if (this.lingering) return;
+    const linger = this.lingerNextClose && this.inner.state() === TransportState.Open;
+    this.lingerNextClose = false;
+    if (!linger) {
+      this.inner.close();
+      this.settled();
+      return;
+    }
+    this.lingering = true;
+    this.timer = setTimeout(() => this.endLinger(), this.lingerMs);
+    this.timer.unref();
+    this.sinkOld();
+  }
+
+  state(): number {
+    if (this.lingering) return this.reopen ? TransportState.Opening : TransportState.Closed;
+    return this.inner.state();
+  }
+
+  recv(buf: Uint8Array, off: number, len: number): number {
+    if (this.lingering) return this.reopen ? 0 : Status.Closed;
+    return this.inner.recv(buf, off, len);
+  }
+
+  send(buf: Uint8Array, off: number, len: number): number {
+    if (this.lingering) return this.reopen ? Status.IllegalState : Status.Closed;
+    return this.inner.send(buf, off, len);
+  }
+
+  /** Calls `f` once no socket is lingering (at once when none is). */
+  whenClosed(f: () => void): void {
+    if (this.lingering) this.closedWaiters.push(f);
+    else f();
+  }
+
+  /** Reads and discards what the lingering socket received; ends the linger once the broker closed it. */
+  private sinkOld(): void {
+    for (;;) {
+      const n = this.inner.recv(this.sink, 0, this.sink.length);
+      if (n > 0) continue;
+      if (n < 0) this.endLinger();
+      return;
+    }
+  }
+
+  private endLinger(): void {
+    if (!this.lingering) return;
+    this.lingering = false;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.inner.close();
+    if (this.reopen) {
+      this.reopen = false;
+      if (this.inner.open() < 0 && this.inner.lastError) this.lastError = this.inner.lastError;
+      // The client, in Opening, learns the outcome at its next poll.
+      if (this.onReadable) this.onReadable();
+    }
+    this.settled();
+  }
+
+  private settled(): void {
+    const w = this.closedWaiters.splice(0);
+    for (const f of w) f();
+  }
+}
+
+const SESSION_EXPIRY = 86_400; // MQTT 5: keep a non-clean session a day after the link drops
+
+/** A SUBSCRIBE (`qos` 0..2) or UNSUBSCRIBE (`qos` -1) not acknowledged yet. */
+interface SubOp {
+  filter: string;
+  qos: number;
+  /** Handed to the client while connected (else it is sent after the next CONNACK). */
+  sent: boolean;
+  done: (code: number) => void;
+}
+
+/** Calls `f` in a later turn of the event loop. */
+function later(f: () => void): void {
+  setImmediate(f);
+}
+
+/** One MQTT connection to the broker; see the module comment. */
+export class BrokerConnection {
+  readonly client: MqttClient;
+  readonly clientId: string;
+  private readonly transport: LingeringTransport;
+  private readonly opts: ConnectionOptions;
+  /** The client reads `will` from here at every CONNECT, which is how `setWill` takes effect. */
+  private readonly clientOptions: MqttClientOptions;
+  /** QoS 1/2 completions by packet id. */
+  private readonly done = new Map<number, (code: number) => void>();
+  /** SUBSCRIBE / UNSUBSCRIBE not acknowledged yet, in call order. */
+  private readonly ops: SubOp[] = [];
+  /** Filters held from the caller's point of view (the client's table may lag while offline). */
+  private readonly held = new Set<string>();
+  /** Answers of `setWill` calls, given at the CONNACK of the connection carrying the new Will. */
+  private willDones: ((code: number) => void)[] = [];
+  /** True once the CONNECT that carries the latest Will can be the next one sent. */
+  private willArmed = false;
+  /** A reconnect for a new Will is waiting for the drain. */
+  private willReconnect = false;
+  /** Called from `poll` once nothing is left to drain (or at the deadline). */
+  private drainWaiter: (() => void) | null = null;
+  private drainTimer: NodeJS.Timeout | null = null;
+  private dirty = false;
+  private polling = false;
+  private stopped = false;
+  private stopping: Promise<void> | null = null;
+  private everConnected = false;
+
+  constructor(o: ConnectionOptions) {
+    this.opts = o;
+    this.clientId = o.clientId;
+    this.transport = new LingeringTransport(brokerTransport(o.broker), o.lingerMs ?? LINGER_MS);
+    const b = o.broker;
+    const v5 = b.protocolVersion === 5;
+    const properties: MqttProperties | undefined = v5 && !o.cleanSession ? { sessionExpiryInterval: SESSION_EXPIRY } : undefined;
+    this.clientOptions = {
+      transport: this.transport,
+      clientId: o.clientId,
+      version: b.protocolVersion,
+      keepAlive: b.keepAlive,
+      cleanSession: o.cleanSession,
+      username: b.username ?? undefined,
+      password: b.password ?? undefined,
+      will: o.will ? { topic: o.will.topic, payload: o.will.payload.slice(), qos: o.will.qos, retain: o.will.retain } : undefined,
+      properties,
+      maxPacketSize: o.sizes.maxPacketSize,
+      queueSize: o.sizes.queueSize,
+      maxInflight: o.sizes.maxInflight,
+      maxSubscriptions: o.sizes.maxSubscriptions,
+      connectTimeout: o.connectTimeout,
+      reconnectMin: 500,
+      reconnectMax: 30_000,
+      onConnect: (code, sp) => this.connack(code, sp),
+      onDisconnect: (reason) => {
+        // Completions of messages still in the outbox come after the reconnect.
+        if (!this.stopped) o.onLost(reason);
+      },
+      onMessage: (m) => o.onMessage(m),
+      onPublished: (id, code) => {
+        const d = this.done.get(id);
+        if (d) {
+          this.done.delete(id);
+          d(code);
+        }
+      },
+      onSubscribed: (f, code) => this.subAck(f, code),
+      onUnsubscribed: (f, code) => this.unsubAck(f, code),
+      onDropped: (total) => o.log.error('broker connection dropped queued QoS 0 messages (should not happen)', { clientId: o.clientId, total }),
+      onWritable: () => this.schedule(),
+    };
+    this.client = new MqttClient(this.clientOptions);
+    this.transport.onReadable = () => this.schedule();
+    this.transport.onWritable = () => this.schedule();
+  }
+
+  /** True once a CONNACK accepted this connection at least once. */
+  get wasConnected(): boolean {
+    return this.everConnected;
+  }
+
+  /** True while connected (CONNACK accepted). */
+  get connected(): boolean {
+    return this.client.state === ClientState.Connected;
+  }
+
+  /** True once `stop` was called. */
+  get isStopped(): boolean {
+    return this.stopped || this.stopping !== null;
+  }
+
+  /** The last socket error (e.g. `connect ECONNREFUSED`), for messages; null when none. */
+  get lastError(): Error | null {
+    return this.transport.lastError;
+  }
+
+  /** Starts connecting (and reconnecting after losses). */
+  start(): void {
+    if (this.isStopped) return;
+    this.opts.ticker.add(this);
+    this.client.start(this.opts.now() >>> 0);
+    this.schedule();
+  }
+
+  /**
+   * Publishes; returns 0, or a negative {@link Status} (`Full`: outbox full; `Closed`: stopped;
+   * others: the message can never be carried — bad topic, too large). For QoS 1/2, `done` runs
+   * once: at PUBACK / PUBCOMP, or with {@link ABANDONED} when the connection stops first.
+   */
+  publish(topic: string, payload: Uint8Array, qos: number, retain: boolean, done: ((code: number) => void) | null): number {
+    if (this.isStopped) return Status.Closed;
+    // The client would make room by dropping its oldest queued QoS 0 message: refuse instead.
+    if (this.client.pending >= this.opts.sizes.queueSize) return Status.Full;
+    const r = this.client.publish(topic, payload, qos, retain);
+    if (r < 0) return r;
+    if (qos > 0 && done) {
+      if (r > 0) this.done.set(r, done);
+      else later(() => done(0)); // downgraded to QoS 0 by the server's Maximum QoS (MQTT 5 §3.2.2.3.4)
+    }
+    this.schedule();
+    return 0;
+  }
+
+  /**
+   * Subscribes; `done(code)` runs once with the granted QoS (at most `qos`) or a code >= 0x80.
+   * Returns {@link Status.Ok}, or a negative status (bad filter, table full, stopped) and then
+   * `done` is not called.
+   */
+  subscribe(filter: string, qos: number, done: (code: number) => void): number {
+    if (this.isStopped) return Status.Closed;
+    if (qos < 0 || qos > 2) return Status.BadParameter;
+    const fl = topicFilterLength(filter);
+    if (fl < 0) return fl;
+    const r = this.client.subscribe(filter, qos, null);
+    if (r < 0) return r;
+    this.held.add(filter);
+    this.ops.push({ filter, qos, sent: this.connected, done });
+    this.schedule();
+    return Status.Ok;
+  }
+
+  /**
+   * Unsubscribes; `done(code)` runs once (the UNSUBACK's code, 0 in MQTT 3.1.1). Returns
+   * {@link Status.Ok}, or {@link Status.NotFound} when the filter is not held (then `done` is
+   * not called).
+   */
+  unsubscribe(filter: string, done: (code: number) => void): number {
+    if (this.isStopped) return Status.Closed;
+    if (!this.held.has(filter)) return Status.NotFound;
+    this.held.delete(filter);
+    const op: SubOp = { filter, qos: -1, sent: false, done };
+    if (this.connected) {
+      if (this.client.unsubscribe(filter) < 0) {
+        later(() => done(0)); // not in the client's table after all: nothing to wait for
+        return Status.Ok;
+      }
+      op.sent = true;
+    }
+    this.ops.push(op);
+    this.schedule();
+    return Status.Ok;
+  }
+
+  /**
+   * Replaces the Will (MQTT has no Will update on a live connection): the connection is
+   * drained, closed with DISCONNECT (the old Will is not published) and opened again with the
+   * new Will. `done(code)` at the CONNACK of that connection: 0 accepted, else the refusal code.
+   */
+  setWill(will: LinkWill | null, done: (code: number) => void): void {
+    this.clientOptions.will = will ? { topic: will.topic, payload: will.payload.slice(), qos: will.qos, retain: will.retain } : undefined;
+    if (this.isStopped) {
+      later(() => done(ABANDONED));
+      return;
+    }
+    this.willDones.push(done);
+    const s = this.client.state;
+    if (s === ClientState.Connecting || s === ClientState.Connected) {
+      // The broker has (or is reading) a CONNECT with the old Will: reconnect once drained.
+      this.willArmed = false;
+      if (this.willReconnect) return;
+      this.willReconnect = true;
+      this.afterDrain(() => {
+        this.willReconnect = false;
+        if (this.stopped || this.stopping !== null) return; // stopping: answered by `halt`
+        if (this.connected) this.transport.lingerNextClose = true;
+        this.client.disconnect();
+        this.willArmed = true;
+        this.client.start(this.opts.now() >>> 0);
+        this.schedule();
+      });
+    } else if (!this.willReconnect) this.willArmed = true; // the next CONNECT carries it
+  }
+
+  /**
+   * Stops for good. `graceful`: the outbox drains and a pending CONNACK is awaited (both
+   * bounded), then DISCONNECT (no Will) and the promise resolves once the broker closed the
+   * socket (bounded). Otherwise the socket is closed at once without DISCONNECT, so the broker
+   * publishes the Will (MQTT 3.1.1 §3.1.2.5). Whatever is still pending is answered (see the
+   * module comment).
+   */
+  stop(graceful: boolean): Promise<void> {
+    if (this.stopping) return this.stopping;
+    if (!graceful) {
+      this.halt(false);
+      this.stopping = Promise.resolve();
+      return this.stopping;
+    }
+    this.stopping = new Promise<void>((resolve) => {
+      this.afterDrain(() => {
+        this.halt(true);
+        this.transport.whenClosed(resolve);
+      });
+    });
+    return this.stopping;
+  }
+
+  /** Does the client's pending work now. */
+  poll(): void {
+    this.dirty = false;
+    if (this.stopped || this.polling) return;
+    this.polling = true;
+    try {
+      this.client.poll(this.opts.now() >>> 0);
+    } finally {
+      this.polling = false;
+    }
+    if (this.drainWaiter && !this.mustDrain()) this.endDrain();
+  }
+
+  /** Polls once in this turn of the event loop (coalesced). */
+  schedule(): void {
+    if (this.dirty || this.stopped) return;
+    this.dirty = true;
+    setImmediate(() => this.poll());
+  }
+
+  // ── internals ───────────────────────────────────────────────────────────
+
+  /** True while a graceful close should wait: a CONNACK is pending, or accepted messages are not acknowledged yet. */
+  private mustDrain(): boolean {
+    const s = this.client.state;
+    return s === ClientState.Connecting || (s === ClientState.Connected && this.client.pending > 0);
+  }
+
+  /** Runs `f` once `mustDrain()` is false (polled), or after the drain deadline. */
+  private afterDrain(f: () => void): void {
+    if (this.drainWaiter) {
+      const g = this.drainWaiter;
+      this.drainWaiter = () => {
+        g();
+        f();
+      };
+      return;
+    }
+    if (!this.mustDrain()) {
+      f();
+      return;
+    }
+    this.drainWaiter = f;
+    this.drainTimer = setTimeout(() => this.endDrain(), this.opts.drainMs ?? DRAIN_MS);
+    this.drainTimer.unref();
+    this.schedule();
+  }
+
+  private endDrain(): void {
+    const f = this.drainWaiter;
+    this.drainWaiter = null;
+    if (this.drainTimer) clearTimeout(this.drainTimer);
+    this.drainTimer = null;
+    if (f) f();
+  }
+
+  /** Stops polling and closes (with DISCONNECT when `graceful`); answers everything pending. */
+  private halt(graceful: boolean): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.opts.ticker.delete(this);
+    if (this.drainTimer) clearTimeout(this.drainTimer);
+    this.drainTimer = null;
+    this.drainWaiter = null;
+    if (graceful) {
+      if (!this.polling) this.client.poll(this.opts.now() >>> 0); // flush what is queued
+      if (this.connected) this.transport.lingerNextClose = true;
+      this.client.disconnect();
+    } else this.transport.close();
+    const dones = [...this.done.values()];
+    this.done.clear();
+    const ops = this.ops.splice(0);
+    const wills = this.willDones.splice(0);
+    if (dones.length + ops.length + wills.length > 0) {
+      later(() => {
+        for (const d of dones) d(ABANDONED);
+        for (const op of ops) op.done(op.qos >= 0 ? ABANDONED : 0);
+        for (const d of wills) d(ABANDONED);
+      });
+    }
+  }
+
+  /** The client's CONNACK callback (the client is already Connected when `code` is 0). */
+  private connack(code: number, sessionPresent: boolean): void {
+    if (code === 0) {
+      this.everConnected = true;
+      this.replay(sessionPresent);
+    }
+    if (this.willArmed) {
+      this.willArmed = false;
+      const w = this.willDones.splice(0);
+      for (const d of w) d(code);
+    }
+    this.opts.onConnect(code, sessionPresent);
+  }
+
+  /**
+   * After a CONNACK: re-issues every SUBSCRIBE / UNSUBSCRIBE not acknowledged, in order. The
+   * client already re-sent its whole table when there was no session; a second SUBSCRIBE for
+   * the same filter is harmless (the broker replaces it) and only its SUBACK is reported.
+   */
+  private replay(sessionPresent: boolean): void {
+    if (this.ops.length === 0) return;
+    const ops = this.ops.splice(0);
+    for (const op of ops) {
+      if (op.qos >= 0) {
+        const r = this.client.subscribe(op.filter, op.qos, null);
+        if (r < 0) {
+          later(() => op.done(0x80));
+          continue;
+        }
+        op.sent = true;
+        this.ops.push(op);
+        continue;
+      }
+      // UNSUBSCRIBE. Not sent yet: the filter is still in the client's table.
+      if (!op.sent) {
+        if (this.client.unsubscribe(op.filter) < 0) later(() => op.done(0));
+        else {
+          op.sent = true;
+          this.ops.push(op);
+        }
+        continue;
+      }
+      // Sent, and lost with the connection.
+      if (!sessionPresent) {
+        later(() => op.done(0)); // a new session holds no subscription
+        continue;
+      }
+      // The session may still hold it: put it back in the table (MQTT 5: no retained
+      // messages for it) and unsubscribe again.
+      const v5 = this.opts.broker.protocolVersion === 5;
+      if (this.client.subscribe(op.filter, 0, null, v5 ? { retainHandling: 2 } : undefined) < 0 || this.client.unsubscribe(op.filter) < 0) {
+        later(() => op.done(0));
+        continue;
+      }
+      this.ops.push(op);
+    }
+  }
+
+  /**
+   * SUBACK for `filter`: answers the pending SUBSCRIBEs of that filter issued before any
+   * pending UNSUBSCRIBE of it (the client reports only the latest one; each gets at most its
+   * own QoS).
+   */
+  private subAck(filter: string, code: number): void {
+    const answered: SubOp[] = [];
+    for (let i = 0; i < this.ops.length; ) {
+      const op = this.ops[i];
+      if (op.filter !== filter) {
+        i++;
+        continue;
+      }
+      if (op.qos < 0) break;
+      this.ops.splice(i, 1);
+      answered.push(op);
+    }
+    for (const op of answered) op.done(code >= 0x80 ? code : Math.min(op.qos, code));
+  }
+
+  /**
+   * UNSUBACK for `filter`. SUBSCRIBEs of the filter still pending before it lost their SUBACK
+   * (the client does not report a SUBACK for a filter no longer in its table): they are
+   * answered first, with the QoS they asked for.
+   */
+  private unsubAck(filter: string, code: number): void {
+    const answered: SubOp[] = [];
+    for (let i = 0; i < this.ops.length; ) {
+      const op = this.ops[i];
+      if (op.filter !== filter) {
+        i++;
+        continue;
+      }
+      this.ops.splice(i, 1);
+      answered.push(op);
+      if (op.qos < 0) break;
+    }
+    for (const op of answered) op.done(op.qos >= 0 ? op.qos : code);
+  }
+}
+
+/** A copy of `w` (the link keeps Wills; payloads passed in are the caller's). */
+export function copyWill(w: LinkWill | null): LinkWill | null {
+  return w ? { topic: w.topic, payload: w.payload.slice(), qos: w.qos, retain: w.retain } : null;
+}
+
+/** A human description of a client status, for logs. */
+export function reasonText(code: number): string {
+  return code < 0 ? statusName(code) : `code ${code}`;
+}
+
+/** The meaning of a refusing CONNACK code (MQTT 3.1.1 §3.2.2.3, MQTT 5.0 §3.2.2.2), for messages. */
+export function connackText(code: number): string {
+  switch (code) {
+    case 1:
+    case 0x84:
+      return 'unacceptable protocol version';
+    case 2:
+    case 0x85:
+      return 'client identifier not valid';
+    case 3:
+    case 0x88:
+      return 'server unavailable';
+    case 4:
+    case 0x86:
+      return 'bad user name or password';
+    case 5:
+    case 0x87:
+      return 'not authorized';
+    case 0x8a:
+      return 'banned';
+    case 0x89:
+      return 'server busy';
+    default:
+      return `code ${code}`;
+  }
+}
+
+/** True for CONNACK codes worth a "check the user name and password" hint. */
+export function isAuthRefusal(code: number): boolean {
+  return code === 4 || code === 5 || code === 0x86 || code === 0x87 || code === 0x8c;
+}
+
+/** "did not accept a connection" / "refused the connection" errors of `start`, shared by both links. */
+export function startError(url: string, timeoutMs: number, code: number | null, lastError: Error | null, who = 'the connection'): Error {
+  if (code !== null) {
+    return new Error(`broker ${url} refused ${who} (CONNACK: ${connackText(code)}${isAuthRefusal(code) ? '; check the user name and password' : ''})`);
+  }
+  const why = lastError ? `; last error: ${lastError.message}` : '';
+  return new Error(`broker ${url} did not accept a connection within ${timeoutMs} ms${why} (is it running? check --broker)`);
+}
+
+export { Status };

@@ -1,0 +1,146 @@
+/**
+ * BrokerLink › Wills, both modes, MQTT 3.1.1 and 5. Transparent: the broker publishes a lost
+ * client's Will (its connection is dropped without DISCONNECT) and no Will for a DISCONNECT.
+ * Aggregating: the link publishes the Will itself. "No Will" is checked deterministically: the
+ * broker has handled the end of the connection (or the link's own later message), and a marker
+ * sent through the broker afterwards came back first.
+ */
+import { describe, expect, it } from 'vitest';
+import type { BrokerLink } from '../../../gateway/broker/link';
+import {
+  Calls,
+  Observer,
+  connectClient,
+  forEachPeer,
+  setWill,
+  startLink,
+  text,
+  uniq,
+  useCleanups,
+  will,
+  type Peer,
+} from './helpers';
+
+useCleanups();
+
+interface Fixture {
+  p: Peer;
+  link: BrokerLink;
+  obs: Observer;
+  id: string;
+  topic: string;
+}
+
+async function fixture(p: Peer, mode: 'transparent' | 'aggregating', w: (topic: string) => ReturnType<typeof will> | null): Promise<Fixture> {
+  const obs = await Observer.connect(p);
+  const topic = uniq('will');
+  await obs.subscribe(`${topic}/#`, 1);
+  const { link } = await startLink(p, mode);
+  const id = uniq('sensor');
+  expect(await connectClient(link, { clientId: id, will: w(`${topic}/status`) })).toBe(0);
+  return { p, link, obs, id, topic };
+}
+
+/**
+ * Everything the end of `id`'s session could have published has been seen: transparent, the
+ * broker handled the end of the connection; aggregating, a message the link sent afterwards
+ * on the same connection arrived. Then a marker round trip.
+ */
+async function settled(f: Fixture, mode: 'transparent' | 'aggregating', gone: (() => Promise<void>) | null): Promise<void> {
+  if (mode === 'transparent') await gone!();
+  else {
+    const after = new Calls();
+    expect(f.link.publish(null, `${f.topic}/after`, text('after'), 1, false, after.fn)).toBe(0);
+    await f.obs.messagesOn(`${f.topic}/after`, 1);
+  }
+  await f.obs.roundTrip();
+}
+
+forEachPeer((peer) => {
+  for (const mode of ['transparent', 'aggregating'] as const) {
+    describe(mode, () => {
+      it('a lost client (disconnect(id, true)): its Will is published, once, as given', async () => {
+        const f = await fixture(peer(), mode, (t) => will(t, 'offline', 1));
+        const gone = mode === 'transparent' ? f.p.watchGone(f.id) : null;
+        f.link.disconnect(f.id, true);
+        const [m] = await f.obs.messagesOn(`${f.topic}/status`, 1);
+        expect(m).toMatchObject({ payload: 'offline', qos: 1 });
+        await settled(f, mode, gone);
+        expect(f.obs.on(`${f.topic}/status`).length).toBe(1);
+      });
+
+      it('a client that sent DISCONNECT (disconnect(id, false)): no Will', async () => {
+        const f = await fixture(peer(), mode, (t) => will(t, 'offline', 1));
+        const gone = mode === 'transparent' ? f.p.watchGone(f.id) : null;
+        f.link.disconnect(f.id, false);
+        await settled(f, mode, gone);
+        expect(f.obs.on(`${f.topic}/status`)).toEqual([]);
+      });
+
+      it('setWill replaces the Will (and does not publish the old one)', async () => {
+        const f = await fixture(peer(), mode, (t) => will(t, 'old', 1));
+        expect(await setWill(f.link, f.id, will(`${f.topic}/status`, 'new', 1))).toBe(0);
+        await f.obs.roundTrip();
+        expect(f.obs.on(`${f.topic}/status`)).toEqual([]); // replacing it is not losing the client
+        const gone = mode === 'transparent' ? f.p.watchGone(f.id) : null;
+        f.link.disconnect(f.id, true);
+        await f.obs.messagesOn(`${f.topic}/status`, 1);
+        await settled(f, mode, gone);
+        expect(f.obs.on(`${f.topic}/status`).map((m) => m.payload)).toEqual(['new']);
+      });
+
+      it('setWill, then the client is lost right after the answer: the new Will is published', async () => {
+        const f = await fixture(peer(), mode, (t) => will(t, 'old', 1));
+        expect(await setWill(f.link, f.id, will(`${f.topic}/status`, 'new', 1))).toBe(0);
+        const gone = mode === 'transparent' ? f.p.watchGone(f.id) : null;
+        f.link.disconnect(f.id, true);
+        await f.obs.messagesOn(`${f.topic}/status`, 1);
+        await settled(f, mode, gone);
+        expect(f.obs.on(`${f.topic}/status`).map((m) => m.payload)).toEqual(['new']);
+      });
+
+      it('setWill(null) removes the Will', async () => {
+        const f = await fixture(peer(), mode, (t) => will(t, 'old', 1));
+        expect(await setWill(f.link, f.id, null)).toBe(0);
+        const gone = mode === 'transparent' ? f.p.watchGone(f.id) : null;
+        f.link.disconnect(f.id, true);
+        await settled(f, mode, gone);
+        expect(f.obs.on(`${f.topic}/status`)).toEqual([]);
+      });
+
+      it('setWill on a client without a Will adds one; its topic may differ', async () => {
+        const f = await fixture(peer(), mode, () => null);
+        expect(await setWill(f.link, f.id, will(`${f.topic}/other`, 'added', 0))).toBe(0);
+        f.link.disconnect(f.id, true);
+        const [m] = await f.obs.messagesOn(`${f.topic}/other`, 1);
+        expect(m.payload).toBe('added');
+      });
+
+      it('a retained Will is kept by the broker', async () => {
+        const f = await fixture(peer(), mode, (t) => will(t, 'dead', 1, true));
+        f.link.disconnect(f.id, true);
+        await f.obs.messagesOn(`${f.topic}/status`, 1);
+        const late = await Observer.connect(f.p);
+        await late.subscribe(`${f.topic}/status`, 1);
+        const [m] = await late.messagesOn(`${f.topic}/status`, 1);
+        expect(m).toMatchObject({ payload: 'dead', retain: true });
+        await f.obs.publish(`${f.topic}/status`, '', 1, true); // clear it
+      });
+
+      it('the Will payload is copied: the caller may reuse its buffer', async () => {
+        const p = peer();
+        const obs = await Observer.connect(p);
+        const topic = uniq('willcopy');
+        await obs.subscribe(topic, 1);
+        const { link } = await startLink(p, mode);
+        const id = uniq('sensor');
+        const w = will(topic, 'orig', 1);
+        expect(await connectClient(link, { clientId: id, will: w })).toBe(0);
+        w.payload.set(text('XXXX'));
+        link.disconnect(id, true);
+        const [m] = await obs.messagesOn(topic, 1);
+        expect(m.payload).toBe('orig');
+      });
+    });
+  }
+});

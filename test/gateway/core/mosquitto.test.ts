@@ -1,0 +1,100 @@
+/** Gateway core › against Eclipse Mosquitto, both modes: the main flows with a real external broker. */
+import { afterAll, beforeAll, afterEach, describe, expect, it } from 'vitest';
+import { MsgType, TopicIdType } from '../../../src/mqttsn';
+import { requireMosquitto, startMosquitto, type MosquittoBroker } from '../../support/mosquitto';
+import { badDatagrams, Rig, until } from './harness';
+
+const run = requireMosquitto();
+
+describe.skipIf(!run)('gateway core against Mosquitto', () => {
+  let broker: MosquittoBroker;
+  let rig: Rig | undefined;
+  beforeAll(async () => {
+    broker = await startMosquitto();
+  });
+  afterAll(async () => {
+    await broker?.stop();
+  });
+  afterEach(async () => {
+    await rig?.stop();
+    rig = undefined;
+  });
+
+  for (const mode of ['transparent', 'aggregating'] as const) {
+    it(`${mode}: publishes QoS 0/1/2, delivers subscriptions, and the Will of a lost client`, async () => {
+      rig = await Rig.start({ mode, brokerUrl: broker.url });
+      const w = await rig.watcher([[`m/${mode}/#`, 2], [`will/${mode}`, 1]]);
+      const d = await rig.device({ clientId: `sn-${mode}`, will: { topic: `will/${mode}`, payload: 'lost', qos: 1, retain: false }, keepAlive: 5 });
+      await d.connect();
+      for (const qos of [0, 1, 2]) d.c.publish(`m/${mode}/q${qos}`, `v${qos}`, qos, false);
+      d.poll();
+      for (const qos of [0, 1, 2]) expect((await w.message(`m/${mode}/q${qos}`, `v${qos}`)).qos).toBe(qos);
+      d.c.subscribe(`cmd/${mode}/+`, 2);
+      d.poll();
+      expect((await d.event('ack'))[3]).toBe(0);
+      await w.publish(`cmd/${mode}/go`, 'now', 2);
+      const m = await d.event('message');
+      expect([m[1], m[4], m[5]]).toEqual([`cmd/${mode}/go`, 'now', 2]);
+      d.close(); // silent from now on
+      rig.advance(7_500);
+      expect(rig.state(`sn-${mode}`)).toBe('lost');
+      await w.message(`will/${mode}`, 'lost');
+    });
+  }
+
+  for (const mode of ['transparent', 'aggregating'] as const) {
+    it(`${mode}: a flood of malformed datagrams during traffic both ways: every one counted, the good client loses nothing`, async () => {
+      rig = await Rig.start({ mode, brokerUrl: broker.url });
+      const w = await rig.watcher([[`flood/${mode}/up`, 1]]);
+      const good = await rig.raw();
+      const evil = await rig.raw();
+      await good.connect(`flood-good-${mode}`);
+      const id = await good.register(`flood/${mode}/up`);
+      const down = await good.subscribe(`flood/${mode}/down`, 1);
+      const bad = badDatagrams(4242);
+      const N = 100;
+      const gotDown: string[] = [];
+      for (let i = 0; i < N; i++) {
+        for (let k = 0; k < 3; k++) evil.send(bad[(i * 3 + k) % bad.length]!);
+        good.send({ type: MsgType.PUBLISH, qos: 1, topicIdType: TopicIdType.Normal, topicId: id, msgId: i + 1, text: `u${i}` });
+        const a = await good.expect(MsgType.PUBACK);
+        expect([a.m.msgId, a.m.returnCode]).toEqual([i + 1, 0]);
+        if (i % 10 === 0) {
+          await w.publish(`flood/${mode}/down`, `d${i}`, 1);
+          const p = await good.expect(MsgType.PUBLISH);
+          expect([p.m.topicId, p.text]).toEqual([down.topicId, `d${i}`]);
+          good.send({ type: MsgType.PUBACK, topicId: p.m.topicId, msgId: p.m.msgId, returnCode: 0 });
+          gotDown.push(p.text);
+        }
+      }
+      await until('every message at the broker', () => w.seen.length === N);
+      expect(w.seen.map((m) => m.payload)).toEqual(Array.from({ length: N }, (_, i) => `u${i}`));
+      expect(gotDown.length).toBe(N / 10);
+      const d = rig.metrics.drops;
+      await until('every bad datagram counted', () => d.malformed + d.framing === 3 * N);
+      expect(d.malformed).toBeGreaterThanOrEqual(5);
+      expect(evil.queued).toBe(0); // malformed datagrams are never answered
+      expect(rig.state(`flood-good-${mode}`)).toBe('active');
+      expect(rig.errors).toEqual([]);
+      await good.barrier();
+    });
+  }
+
+  it('aggregating: two clients with the same filter each get the message once, at their own QoS', async () => {
+    rig = await Rig.start({ mode: 'aggregating', brokerUrl: broker.url });
+    const w = await rig.watcher();
+    const a = await rig.raw();
+    const b = await rig.raw();
+    await a.connect('mq-a');
+    await b.connect('mq-b');
+    const sa = await a.subscribe('shared/x', 0);
+    const sb = await b.subscribe('shared/x', 2);
+    await w.publish('shared/x', 'one', 1);
+    const pa = await a.expect(MsgType.PUBLISH);
+    const pb = await b.expect(MsgType.PUBLISH);
+    expect([pa.m.topicId, pa.m.qos, pb.m.topicId, pb.m.qos]).toEqual([sa.topicId, 0, sb.topicId, 1]);
+    b.send({ type: MsgType.PUBACK, topicId: pb.m.topicId, msgId: pb.m.msgId, returnCode: 0 });
+    await a.barrier();
+    await b.barrier();
+  });
+});
