@@ -19,13 +19,13 @@ export class MessageQueue {
   readonly slotSize: number;
   /** Number of slots. */
   readonly slots: number;
-  private readonly lengths: Uint32Array;
-  private readonly tags: Int32Array;
+  private readonly lengths_: Uint32Array;
+  private readonly tags_: Int32Array;
   /** Slot numbers in queue order, oldest first; `count` are in use. */
-  private readonly order: Uint16Array;
+  private readonly order_: Uint16Array;
   /** Free slot numbers (a stack); `slots - count` are valid. */
-  private readonly freeList: Uint16Array;
-  private count: number;
+  private readonly freeList_: Uint16Array;
+  private count_: number;
 
   /**
    * @param slots - how many messages fit (1..65535).
@@ -36,33 +36,33 @@ export class MessageQueue {
     this.slots = slots;
     this.slotSize = slotSize;
     this.data = new Uint8Array(slots * slotSize);
-    this.lengths = new Uint32Array(slots);
-    this.tags = new Int32Array(slots);
-    this.order = new Uint16Array(slots);
-    this.freeList = new Uint16Array(slots);
-    this.count = 0;
+    this.lengths_ = new Uint32Array(slots);
+    this.tags_ = new Int32Array(slots);
+    this.order_ = new Uint16Array(slots);
+    this.freeList_ = new Uint16Array(slots);
+    this.count_ = 0;
     this.clear();
   }
 
   /** Messages queued. */
   get length(): number {
-    return this.count;
+    return this.count_;
   }
 
   /** True when no slot is free. */
   isFull(): boolean {
-    return this.count === this.slots;
+    return this.count_ === this.slots;
   }
 
   /** True when nothing is queued. */
   isEmpty(): boolean {
-    return this.count === 0;
+    return this.count_ === 0;
   }
 
   /** Drops every message. */
   clear(): void {
-    this.count = 0;
-    for (let i = 0; i < this.slots; i++) this.freeList[i] = this.slots - 1 - i;
+    this.count_ = 0;
+    for (let i = 0; i < this.slots; i++) this.freeList_[i] = this.slots - 1 - i;
   }
 
   /**
@@ -71,8 +71,8 @@ export class MessageQueue {
    * {@link Status.Full}.
    */
   reserve(): number {
-    if (this.count === this.slots) return Status.Full;
-    return this.freeList[this.slots - this.count - 1] * this.slotSize;
+    if (this.count_ === this.slots) return Status.Full;
+    return this.freeList_[this.slots - this.count_ - 1] * this.slotSize;
   }
 
   /**
@@ -81,12 +81,12 @@ export class MessageQueue {
    * {@link Status.TooLarge} when `len` exceeds the slot size.
    */
   commit(len: number, tag: number): number {
-    if (this.count === this.slots) return Status.Full;
+    if (this.count_ === this.slots) return Status.Full;
     if (len < 0 || len > this.slotSize) return Status.TooLarge;
-    const slot = this.freeList[this.slots - this.count - 1];
-    this.lengths[slot] = len;
-    this.tags[slot] = tag;
-    this.order[this.count++] = slot;
+    const slot = this.freeList_[this.slots - this.count_ - 1];
+    this.lengths_[slot] = len;
+    this.tags_[slot] = tag;
+    this.order_[this.count_++] = slot;
     return Status.Ok;
   }
 
@@ -104,26 +104,26 @@ export class MessageQueue {
 
   /** Offset in {@link MessageQueue.data} of the `i`-th oldest message, or {@link Status.NotFound}. */
   offsetAt(i: number): number {
-    if (i < 0 || i >= this.count) return Status.NotFound;
-    return this.order[i] * this.slotSize;
+    if (i < 0 || i >= this.count_) return Status.NotFound;
+    return this.order_[i] * this.slotSize;
   }
 
   /** Length of the `i`-th oldest message, or {@link Status.NotFound}. */
   lengthAt(i: number): number {
-    if (i < 0 || i >= this.count) return Status.NotFound;
-    return this.lengths[this.order[i]];
+    if (i < 0 || i >= this.count_) return Status.NotFound;
+    return this.lengths_[this.order_[i]];
   }
 
   /** Tag of the `i`-th oldest message (any int32), or 0 when there is none. */
   tagAt(i: number): number {
-    if (i < 0 || i >= this.count) return 0;
-    return this.tags[this.order[i]];
+    if (i < 0 || i >= this.count_) return 0;
+    return this.tags_[this.order_[i]];
   }
 
   /** Replaces the tag of the `i`-th oldest message: {@link Status.Ok} or {@link Status.NotFound}. */
   setTagAt(i: number, tag: number): number {
-    if (i < 0 || i >= this.count) return Status.NotFound;
-    this.tags[this.order[i]] = tag;
+    if (i < 0 || i >= this.count_) return Status.NotFound;
+    this.tags_[this.order_[i]] = tag;
     return Status.Ok;
   }
 
@@ -132,22 +132,22 @@ export class MessageQueue {
    * {@link Status.NotFound}.
    */
   findTag(mask: number, value: number): number {
-    for (let i = 0; i < this.count; i++) if ((this.tags[this.order[i]] & mask) === value) return i;
+    for (let i = 0; i < this.count_; i++) if ((this.tags_[this.order_[i]] & mask) === value) return i;
     return Status.NotFound;
   }
 
   /** Removes the `i`-th oldest message: {@link Status.Ok} or {@link Status.NotFound}. */
   removeAt(i: number): number {
-    if (i < 0 || i >= this.count) return Status.NotFound;
-    const slot = this.order[i];
-    for (let k = i + 1; k < this.count; k++) this.order[k - 1] = this.order[k];
-    this.count--;
-    this.freeList[this.slots - this.count - 1] = slot;
+    if (i < 0 || i >= this.count_) return Status.NotFound;
+    const slot = this.order_[i];
+    for (let k = i + 1; k < this.count_; k++) this.order_[k - 1] = this.order_[k];
+    this.count_--;
+    this.freeList_[this.slots - this.count_ - 1] = slot;
     return Status.Ok;
   }
 
   /** Removes the oldest message: {@link Status.Ok} or {@link Status.Empty}. */
   shift(): number {
-    return this.count === 0 ? Status.Empty : this.removeAt(0);
+    return this.count_ === 0 ? Status.Empty : this.removeAt(0);
   }
 }

@@ -15,8 +15,8 @@ export class ByteRing {
   readonly buf: Uint8Array;
   /** Capacity in bytes. */
   readonly capacity: number;
-  private head: number;
-  private count: number;
+  private head_: number;
+  private count_: number;
 
   /**
    * @param storage - a caller-supplied buffer to use as storage, or the
@@ -25,33 +25,33 @@ export class ByteRing {
   constructor(storage: Uint8Array | number) {
     this.buf = typeof storage === 'number' ? new Uint8Array(storage) : storage;
     this.capacity = this.buf.length;
-    this.head = 0;
-    this.count = 0;
+    this.head_ = 0;
+    this.count_ = 0;
   }
 
   /** Bytes stored and not yet read. */
   get length(): number {
-    return this.count;
+    return this.count_;
   }
 
   /** Bytes that can still be written. */
   get free(): number {
-    return this.capacity - this.count;
+    return this.capacity - this.count_;
   }
 
   /** Drops everything. */
   clear(): void {
-    this.head = 0;
-    this.count = 0;
+    this.head_ = 0;
+    this.count_ = 0;
   }
 
   /** Appends one byte: {@link Status.Ok} or {@link Status.Full}. */
   push(byte: number): number {
-    if (this.count === this.capacity) return Status.Full;
-    let t = this.head + this.count;
+    if (this.count_ === this.capacity) return Status.Full;
+    let t = this.head_ + this.count_;
     if (t >= this.capacity) t -= this.capacity;
     this.buf[t] = byte;
-    this.count++;
+    this.count_++;
     return Status.Ok;
   }
 
@@ -61,27 +61,27 @@ export class ByteRing {
    */
   write(src: Uint8Array, off: number, len: number): number {
     if (!(len > 0)) return 0; // a negative count (a transport's error status) writes nothing
-    const n = len < this.capacity - this.count ? len : this.capacity - this.count;
-    let t = this.head + this.count;
+    const n = len < this.capacity - this.count_ ? len : this.capacity - this.count_;
+    let t = this.head_ + this.count_;
     if (t >= this.capacity) t -= this.capacity;
     for (let i = 0; i < n; i++) {
       this.buf[t++] = src[off + i];
       if (t === this.capacity) t = 0;
     }
-    this.count += n;
+    this.count_ += n;
     return n;
   }
 
   /** Offset in {@link ByteRing.buf} where the next contiguous write lands. */
   writableStart(): number {
-    const t = this.head + this.count;
+    const t = this.head_ + this.count_;
     return t >= this.capacity ? t - this.capacity : t;
   }
 
   /** Bytes that can be written contiguously at {@link ByteRing.writableStart}. */
   writableLength(): number {
-    const t = this.head + this.count;
-    if (t >= this.capacity) return this.head - (t - this.capacity);
+    const t = this.head_ + this.count_;
+    if (t >= this.capacity) return this.head_ - (t - this.capacity);
     return this.capacity - t;
   }
 
@@ -92,13 +92,13 @@ export class ByteRing {
    */
   commitWrite(n: number): number {
     if (n < 0 || n > this.writableLength()) return Status.BadParameter;
-    this.count += n;
+    this.count_ += n;
     return Status.Ok;
   }
 
   /** Offset in {@link ByteRing.buf} of the oldest byte (the start of {@link ByteRing.readableLength}). */
   readableStart(): number {
-    return this.head;
+    return this.head_;
   }
 
   /**
@@ -107,26 +107,26 @@ export class ByteRing {
    * {@link ByteRing.skip} what it took. No copy.
    */
   readableLength(): number {
-    const n = this.capacity - this.head;
-    return this.count < n ? this.count : n;
+    const n = this.capacity - this.head_;
+    return this.count_ < n ? this.count_ : n;
   }
 
   /** The byte `i` positions after the read point, or {@link Status.Empty}. */
   peek(i: number): number {
-    if (i < 0 || i >= this.count) return Status.Empty;
-    let p = this.head + i;
+    if (i < 0 || i >= this.count_) return Status.Empty;
+    let p = this.head_ + i;
     if (p >= this.capacity) p -= this.capacity;
     return this.buf[p];
   }
 
   /** Removes and returns the oldest byte, or {@link Status.Empty}. */
   shift(): number {
-    if (this.count === 0) return Status.Empty;
-    const b = this.buf[this.head];
-    this.head++;
-    if (this.head === this.capacity) this.head = 0;
-    this.count--;
-    if (this.count === 0) this.head = 0; // widest contiguous write window
+    if (this.count_ === 0) return Status.Empty;
+    const b = this.buf[this.head_];
+    this.head_++;
+    if (this.head_ === this.capacity) this.head_ = 0;
+    this.count_--;
+    if (this.count_ === 0) this.head_ = 0; // widest contiguous write window
     return b;
   }
 
@@ -136,8 +136,8 @@ export class ByteRing {
    */
   peekInto(dst: Uint8Array, off: number, len: number): number {
     if (!(len > 0)) return 0;
-    const n = len < this.count ? len : this.count;
-    let p = this.head;
+    const n = len < this.count_ ? len : this.count_;
+    let p = this.head_;
     for (let i = 0; i < n; i++) {
       dst[off + i] = this.buf[p++];
       if (p === this.capacity) p = 0;
@@ -154,12 +154,12 @@ export class ByteRing {
 
   /** Discards up to `n` of the oldest bytes; returns how many were discarded. */
   skip(n: number): number {
-    if (n > this.count) n = this.count;
+    if (n > this.count_) n = this.count_;
     if (n < 0) n = 0;
-    this.head += n;
-    if (this.head >= this.capacity) this.head -= this.capacity;
-    this.count -= n;
-    if (this.count === 0) this.head = 0;
+    this.head_ += n;
+    if (this.head_ >= this.capacity) this.head_ -= this.capacity;
+    this.count_ -= n;
+    if (this.count_ === 0) this.head_ = 0;
     return n;
   }
 }

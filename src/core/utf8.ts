@@ -60,6 +60,39 @@ export function utf8Encode(str: string, buf: Uint8Array, off: number): number {
 }
 
 /**
+ * Reads the multi-byte UTF-8 sequence starting with `b0 = buf[i]` (>= 0x80)
+ * within `buf[i..end)`. Returns `codePoint * 4 + (length - 1)`, or -1 when it
+ * is ill-formed: a bad lead or continuation byte, cut short, overlong, a
+ * surrogate, or above U+10FFFF.
+ */
+function readSequence(buf: Uint8Array, i: number, end: number, b0: number): number {
+  let need: number;
+  let cp: number;
+  let min: number;
+  if (b0 >= 0xc2 && b0 <= 0xdf) {
+    need = 1;
+    cp = b0 & 0x1f;
+    min = 0x80;
+  } else if (b0 >= 0xe0 && b0 <= 0xef) {
+    need = 2;
+    cp = b0 & 0x0f;
+    min = 0x800;
+  } else if (b0 >= 0xf0 && b0 <= 0xf4) {
+    need = 3;
+    cp = b0 & 0x07;
+    min = 0x10000;
+  } else return -1;
+  if (i + need >= end) return -1;
+  for (let k = 1; k <= need; k++) {
+    const b = buf[i + k];
+    if ((b & 0xc0) !== 0x80) return -1;
+    cp = (cp << 6) | (b & 0x3f);
+  }
+  if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return -1;
+  return cp * 4 + need;
+}
+
+/**
  * Checks `buf[off..end)` against the MQTT UTF-8 string rules: well-formed
  * UTF-8 (no overlongs, no surrogates, nothing above U+10FFFF) and no U+0000.
  * Returns {@link Status.Ok} or {@link Status.InvalidUtf8}. Allocation-free.
@@ -72,85 +105,30 @@ export function utf8Validate(buf: Uint8Array, off: number, end: number): number 
       i++;
       continue;
     }
-    let need: number;
-    let cp: number;
-    let min: number;
-    if (b0 >= 0xc2 && b0 <= 0xdf) {
-      need = 1;
-      cp = b0 & 0x1f;
-      min = 0x80;
-    } else if (b0 >= 0xe0 && b0 <= 0xef) {
-      need = 2;
-      cp = b0 & 0x0f;
-      min = 0x800;
-    } else if (b0 >= 0xf0 && b0 <= 0xf4) {
-      need = 3;
-      cp = b0 & 0x07;
-      min = 0x10000;
-    } else return Status.InvalidUtf8;
-    if (i + need >= end) return Status.InvalidUtf8;
-    for (let k = 1; k <= need; k++) {
-      const b = buf[i + k];
-      if ((b & 0xc0) !== 0x80) return Status.InvalidUtf8;
-      cp = (cp << 6) | (b & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return Status.InvalidUtf8;
-    i += need + 1;
+    const r = readSequence(buf, i, end, b0);
+    if (r < 0) return Status.InvalidUtf8;
+    i += (r & 3) + 1;
   }
   return Status.Ok;
 }
 
 /**
  * Decodes `buf[off..end)` into a string. This allocates the string (it is the
- * convenience path, not the hot path); ill-formed sequences become U+FFFD.
+ * convenience path, not the hot path); each ill-formed byte becomes U+FFFD.
  */
 export function utf8Decode(buf: Uint8Array, off: number, end: number): string {
   let out = '';
-  let i = off;
-  while (i < end) {
-    const b0 = buf[i];
-    let cp: number;
-    let n = 1;
-    if (b0 < 0x80) {
-      cp = b0;
-    } else {
-      cp = 0xfffd;
-      let need = 0;
-      let c = 0;
-      let min = 0;
-      if (b0 >= 0xc2 && b0 <= 0xdf) {
-        need = 1;
-        c = b0 & 0x1f;
-        min = 0x80;
-      } else if (b0 >= 0xe0 && b0 <= 0xef) {
-        need = 2;
-        c = b0 & 0x0f;
-        min = 0x800;
-      } else if (b0 >= 0xf0 && b0 <= 0xf4) {
-        need = 3;
-        c = b0 & 0x07;
-        min = 0x10000;
-      }
-      if (need > 0 && i + need < end) {
-        let k = 1;
-        for (; k <= need; k++) {
-          const b = buf[i + k];
-          if ((b & 0xc0) !== 0x80) break;
-          c = (c << 6) | (b & 0x3f);
-        }
-        if (k > need && c >= min && c <= 0x10ffff && !(c >= 0xd800 && c <= 0xdfff)) {
-          cp = c;
-          n = need + 1;
-        }
-      }
+  for (let i = off; i < end; ) {
+    let cp = buf[i++];
+    if (cp >= 0x80) {
+      const r = readSequence(buf, i - 1, end, cp);
+      cp = r < 0 ? 0xfffd : r >> 2;
+      if (r > 0) i += r & 3;
     }
     if (cp >= 0x10000) {
       cp -= 0x10000;
       out += String.fromCharCode(0xd800 + (cp >> 10), 0xdc00 + (cp & 0x3ff));
-    } else {
-      out += String.fromCharCode(cp);
-    }
-    i += n;
+    } else out += String.fromCharCode(cp);
   }
   return out;
 }

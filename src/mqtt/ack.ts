@@ -6,11 +6,13 @@
 import { Status } from '../core/status';
 import { readU16, writeU16 } from '../core/bytes';
 import { PacketType, ProtocolVersion } from './constants';
-import type { MqttPacket } from './packet';
+import type { PacketView } from './packet';
 import type { MqttProperties } from './properties';
-import { propertiesDataLength, readPacketProperties, writeProperties } from './properties';
+import { readReasonTail, reasonTailSize, writeProperties } from './properties';
 import { varintSize } from './varint';
 import { packetIdOk, packetRoom, writeFixedHeader } from './wire';
+import type {} from '../flags';
+
 
 /** What a PUBACK / PUBREC / PUBREL / PUBCOMP carries. */
 export interface AckInfo {
@@ -25,8 +27,12 @@ const PUBACK_CODES = [0x00, 0x10, 0x80, 0x83, 0x87, 0x90, 0x91, 0x97, 0x99];
 const PUBREL_CODES = [0x00, 0x92];
 
 /** Reason codes allowed in an ack of `type` (MQTT 5.0 §3.4.2.1, §3.5.2.1, §3.6.2.1, §3.7.2.1). */
+function ackCodes(type: number): number[] {
+  return type === PacketType.PUBACK || type === PacketType.PUBREC ? PUBACK_CODES : PUBREL_CODES;
+}
+
 function codeOk(type: number, code: number): boolean {
-  return (type === PacketType.PUBACK || type === PacketType.PUBREC ? PUBACK_CODES : PUBREL_CODES).indexOf(code) >= 0;
+  return ackCodes(type).indexOf(code) >= 0;
 }
 
 function isAckType(type: number): boolean {
@@ -36,15 +42,11 @@ function isAckType(type: number): boolean {
 function ackRemaining(type: number, a: AckInfo, version: number, lens: number[]): number {
   if (!isAckType(type) || !packetIdOk(a.packetId)) return Status.BadParameter;
   const code = a.reasonCode === undefined ? 0 : a.reasonCode;
+  if (globalThis.FIELDMQ_MQTT5 !== false && version === ProtocolVersion.V5) {
+    return codeOk(type, code) ? reasonTailSize(code, a.properties, type, 2, lens) : Status.BadParameter;
+  }
   if (version === ProtocolVersion.V311) return code === 0 && !a.properties ? 2 : Status.BadParameter;
-  if (version !== ProtocolVersion.V5) return Status.Unsupported;
-  if (!codeOk(type, code)) return Status.BadParameter;
-  const p = propertiesDataLength(a.properties, type);
-  if (p < 0) return p;
-  lens[0] = p;
-  // §3.4.2.1: reason code and properties may be omitted when Success and none.
-  if (p === 0) return code === 0 ? 2 : 3;
-  return 3 + varintSize(p) + p;
+  return Status.Unsupported;
 }
 
 /** Size of the ack of `type` for `a`, or a negative status. */
@@ -68,7 +70,7 @@ export function encodeAck(type: number, a: AckInfo, version: number, buf: Uint8A
   let p = writeFixedHeader(buf, off, (type << 4) | (type === PacketType.PUBREL ? 2 : 0), r);
   p = writeU16(buf, p, a.packetId);
   if (r > 2) buf[p++] = a.reasonCode === undefined ? 0 : a.reasonCode;
-  if (r > 3) p = writeProperties(a.properties, lens[0], buf, p);
+  if (globalThis.FIELDMQ_MQTT5 !== false && r > 3) p = writeProperties(a.properties, lens[0], buf, p);
   return p;
 }
 
@@ -87,18 +89,12 @@ export function encodeShortAck(type: number, packetId: number, buf: Uint8Array, 
 }
 
 /** Decodes the body `buf[pos..end)` of an ack of `out.type` into `out`. */
-export function decodeAckBody(buf: Uint8Array, pos: number, end: number, version: number, out: MqttPacket): number {
+export function decodeAckBody(buf: Uint8Array, pos: number, end: number, version: number, out: PacketView): number {
   if (pos + 2 > end) return Status.Malformed;
   const id = readU16(buf, pos);
   if (id === 0) return Status.Malformed;
   out.packetId = id;
   pos += 2;
-  if (version === ProtocolVersion.V311) return pos === end ? Status.Ok : Status.Malformed;
-  if (pos === end) return Status.Ok;
-  out.reasonCode = buf[pos++];
-  if (!codeOk(out.type, out.reasonCode)) return Status.ProtocolError;
-  if (pos === end) return Status.Ok;
-  pos = readPacketProperties(buf, pos, end, out.type, out);
-  if (pos < 0) return pos;
+  if (globalThis.FIELDMQ_MQTT5 !== false && version === ProtocolVersion.V5) return readReasonTail(buf, pos, end, ackCodes(out.type), out);
   return pos === end ? Status.Ok : Status.Malformed;
 }

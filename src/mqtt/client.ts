@@ -4,32 +4,39 @@
  * the transport, handling packets, keep-alive, reconnecting, and flushing
  * queued output. It never throws and allocates nothing per message in steady
  * state (strings the application passes in are used as they are).
+ *
+ * Input is read straight into one linear receive buffer and decoded where it
+ * lies; output is encoded straight into one linear send buffer (or, for what
+ * must wait, into its outbox slot). Only the packets a client sends are
+ * encoded and only those a server sends are decoded, so a device bundle holds
+ * none of the codec's server side. With `FIELDMQ_MQTT5` off (the 3.1.1 device
+ * build, scripts/build.ts) every MQTT 5 path below is compiled out.
+ *
+ * Private members end in `_`: the device build shortens those names.
  */
 import { Status } from '../core/status';
 import { elapsed } from '../core/clock';
-import { ByteRing } from '../core/ring';
+import { copyBytes } from '../core/bytes';
 import { utf8Decode } from '../core/utf8';
 import type { Transport } from '../transport';
 import { PacketType } from './constants';
-import { frameLength } from './frame';
-import { MqttPacket } from './packet';
-import { decodeFixedHeader } from './decode';
-import { decodeConnackBody } from './connect';
-import { decodePublishBody } from './publish';
-import { decodeAckBody } from './ack';
-import { decodeSubackBody } from './subscribe';
-import { decodeReasonBody } from './control';
+import { packetLength } from './frame';
+import { PacketView } from './packet';
+import { decodeFixedHeader, decodeServerBody } from './decode';
 import type { MqttProperties } from './properties';
 import { decodeProperties, subscriptionIds } from './properties';
 import type { WillInfo } from './connect';
-import { encodeConnect } from './connect';
+import { writeConnect } from './connect';
 import type { PublishInfo } from './publish';
-import { encodePublish } from './publish';
+import { encodePublish, publishSize } from './publish';
 import { encodeShortAck } from './ack';
+import type { Subscription } from './subscribe';
 import { encodeSubscribe, encodeUnsubscribe } from './subscribe';
 import { encodeDisconnect, encodePingreq } from './control';
 import { topicMatches } from './topic';
 import { InAliases, InboundIds, OutAliases, OutState, Outbox, outTag, tagId, tagQos, tagState } from './state';
+import type {} from '../flags';
+
 
 /** Where the client is; {@link MqttClient.state}. */
 export const enum ClientState {
@@ -96,7 +103,7 @@ export interface MqttClientOptions {
   /** The link to the broker (TCP, TLS, or a bridge). */
   transport: Transport;
   clientId: string;
-  /** 4 (MQTT 3.1.1, default) or 5. */
+  /** 4 (MQTT 3.1.1, default) or 5 (ignored by a 3.1.1-only build). */
   version?: number;
   /** Seconds, default 60; 0 disables keep-alive. */
   keepAlive?: number;
@@ -146,8 +153,30 @@ export interface MqttClientOptions {
   onWritable?: () => void;
 }
 
-function opt(v: number | undefined, d: number): number {
-  return v === undefined ? d : v;
+/** One subscription: kept for dispatch and re-subscription, then until its UNSUBACK. */
+interface Sub {
+  filter_: string;
+  qos_: number;
+  handler_: MessageHandler | null;
+  options_: SubscribeOptions | null;
+  /** Packet id of its SUBSCRIBE awaiting SUBACK, or of its UNSUBSCRIBE awaiting UNSUBACK; 0 for none. */
+  id_: number;
+}
+
+/** `length` nulls: a fixed table of references. */
+function nulls<T>(length: number): (T | null)[] {
+  const a: (T | null)[] = [];
+  for (let i = 0; i < length; i++) a.push(null);
+  return a;
+}
+
+/** Index of the entry of `list` whose packet id is `id`, or -1. */
+function byId(list: (Sub | null)[], id: number): number {
+  for (let i = 0; i < list.length; i++) {
+    const r = list[i];
+    if (r !== null && r.id_ === id) return i;
+  }
+  return -1;
 }
 
 /**
@@ -163,96 +192,90 @@ function opt(v: number | undefined, d: number): number {
  * ```
  */
 export class MqttClient {
-  private readonly o: MqttClientOptions;
-  private readonly t: Transport;
-  private readonly v: number;
-  private readonly maxPkt: number;
-  private readonly rx: ByteRing;
-  private readonly pkt: Uint8Array;
-  private readonly tx: ByteRing;
-  private readonly scratch: Uint8Array;
-  private readonly view: MqttPacket;
-  private readonly msg: MqttMessage;
-  private readonly out: Outbox;
-  private readonly inIds: InboundIds;
-  private readonly outAlias: OutAliases;
-  private readonly inAlias: InAliases;
-  private readonly subFilter: (string | null)[];
-  private readonly subQos: Uint8Array;
-  private readonly subHandler: (MessageHandler | null)[];
-  private readonly subOpts: (SubscribeOptions | null)[];
-  private readonly subPending: Uint16Array;
-  private readonly unsubPending: Uint16Array;
-  private readonly unsubName: (string | null)[];
-  private readonly subIds: Uint32Array;
-  private readonly pubInfo: PublishInfo;
-  private st: number;
-  private since: number;
-  private now: number;
-  private lastSend: number;
-  private pingAt: number;
-  private pingOut: boolean;
-  private delay: number;
-  private attempts: number;
-  private keepAliveMs: number;
-  private serverMaxPkt: number;
-  private serverRecvMax: number;
-  private serverMaxQos: number;
-  private dropped: number;
-  private blocked: boolean;
+  private readonly o_: MqttClientOptions;
+  private readonly t_: Transport;
+  /** Protocol level: 4 (3.1.1) or 5. */
+  private readonly v_: number;
+  /** Our maximum packet size. */
+  private readonly max_: number;
+  /** Receive buffer: `rx_[rxp_..rxn_)` is input not yet handled. Packets are decoded in place. */
+  private readonly rx_: Uint8Array;
+  private rxp_: number;
+  private rxn_: number;
+  /** Send buffer; `txn_` bytes of it wait for the transport. */
+  private readonly tx_: Uint8Array;
+  private txn_: number;
+  /** The packet being handled (offsets into `rx_`). */
+  private readonly view_: PacketView;
+  private readonly msg_: MqttMessage;
+  private readonly out_: Outbox;
+  private readonly in2_: InboundIds;
+  /** Subscriptions, one slot each (null: free); MQTT 5 Subscription Identifier = slot + 1. */
+  private readonly subs_: (Sub | null)[];
+  /** Unsubscribed ones whose UNSUBACK has not arrived yet. */
+  private readonly unsubs_: (Sub | null)[];
+  private readonly pubInfo_: PublishInfo;
+  // MQTT 5 only.
+  private outAlias_!: OutAliases;
+  private inAlias_!: InAliases;
+  private subIds_!: Uint32Array;
+  private aliasProps_!: MqttProperties;
+  // Connection.
+  private st_: number;
+  private since_: number;
+  private now_: number;
+  private lastSend_: number;
+  private pingAt_: number;
+  private pingOut_: boolean;
+  private delay_: number;
+  private attempts_: number;
+  private keepAliveMs_: number;
+  private serverMaxPkt_: number;
+  private serverRecvMax_: number;
+  private serverMaxQos_: number;
+  private dropped_: number;
+  private blocked_: boolean;
 
   constructor(o: MqttClientOptions) {
-    this.o = o;
-    this.t = o.transport;
-    this.v = opt(o.version, 4);
-    this.maxPkt = opt(o.maxPacketSize, 1024);
-    this.rx = new ByteRing(this.maxPkt * 2);
-    this.pkt = new Uint8Array(this.maxPkt);
-    this.tx = new ByteRing(this.maxPkt * 2);
-    this.scratch = new Uint8Array(this.maxPkt);
-    this.view = new MqttPacket();
-    this.msg = new MqttMessage();
-    this.out = new Outbox(opt(o.queueSize, 16), this.maxPkt);
-    this.inIds = new InboundIds(opt(o.maxInbound, 16));
-    const aliases = this.v === 5 ? opt(o.topicAliases, 8) : 0;
-    this.outAlias = new OutAliases(aliases);
-    this.inAlias = new InAliases(aliases, 128);
-    const subs = opt(o.maxSubscriptions, 8);
-    this.subFilter = [];
-    this.subHandler = [];
-    this.subOpts = [];
-    for (let i = 0; i < subs; i++) {
-      this.subFilter.push(null);
-      this.subHandler.push(null);
-      this.subOpts.push(null);
+    const max = o.maxPacketSize ?? 1024;
+    const subs = o.maxSubscriptions ?? 8;
+    this.o_ = o;
+    this.t_ = o.transport;
+    this.v_ = globalThis.FIELDMQ_MQTT5 !== false ? (o.version ?? 4) : 4;
+    this.max_ = max;
+    this.rx_ = new Uint8Array(max * 2);
+    this.tx_ = new Uint8Array(max * 2);
+    this.rxp_ = this.rxn_ = this.txn_ = 0;
+    this.view_ = new PacketView();
+    this.msg_ = new MqttMessage();
+    this.out_ = new Outbox(o.queueSize ?? 16, max);
+    this.in2_ = new InboundIds(o.maxInbound ?? 16);
+    this.subs_ = nulls(subs);
+    this.unsubs_ = nulls(subs);
+    this.pubInfo_ = { topic: '', payload: null, qos: 0, retain: false, dup: false, packetId: 0, properties: undefined };
+    if (globalThis.FIELDMQ_MQTT5 !== false) {
+      const aliases = this.v_ === 5 ? (o.topicAliases ?? 8) : 0;
+      this.outAlias_ = new OutAliases(aliases);
+      this.inAlias_ = new InAliases(aliases, 128);
+      this.subIds_ = new Uint32Array(subs);
+      this.aliasProps_ = {};
     }
-    this.subQos = new Uint8Array(subs);
-    this.subPending = new Uint16Array(subs);
-    this.unsubPending = new Uint16Array(subs);
-    this.unsubName = [];
-    for (let i = 0; i < subs; i++) this.unsubName.push(null);
-    this.subIds = new Uint32Array(subs);
-    this.pubInfo = { topic: '', payload: null, qos: 0, retain: false, dup: false, packetId: 0, properties: undefined };
-    this.st = ClientState.Idle;
-    this.since = this.now = this.lastSend = this.pingAt = 0;
-    this.pingOut = false;
-    this.delay = 0;
-    this.attempts = 0;
-    this.keepAliveMs = opt(o.keepAlive, 60) * 1000;
-    this.serverMaxPkt = this.maxPkt;
-    this.serverRecvMax = 65535;
-    this.serverMaxQos = 2;
-    this.dropped = 0;
-    this.blocked = false;
+    this.st_ = ClientState.Idle;
+    this.since_ = this.now_ = this.lastSend_ = this.pingAt_ = this.delay_ = this.attempts_ = this.dropped_ = 0;
+    this.pingOut_ = this.blocked_ = false;
+    this.keepAliveMs_ = (o.keepAlive ?? 60) * 1000;
+    this.serverMaxPkt_ = max;
+    this.serverRecvMax_ = 65535;
+    this.serverMaxQos_ = 2;
     const self = this;
-    this.t.onWritable = function () {
-      if (self.blocked && o.onWritable) o.onWritable();
+    this.t_.onWritable = function () {
+      if (self.blocked_ && o.onWritable) o.onWritable();
     };
   }
 
   /** The current {@link ClientState}. */
   get state(): number {
-    return this.st;
+    return this.st_;
   }
 
   /**
@@ -262,34 +285,38 @@ export class MqttClient {
    * (and allocates) only when called (MQTT 5.0 §3.4.2.2.2 and alike).
    */
   reasonString(): string | null {
-    const v = this.view;
-    if (this.v !== 5 || v.propertiesLength === 0 || v.type === PacketType.PUBLISH) return null;
-    const p: MqttProperties = {};
-    if (decodeProperties(this.pkt, v.propertiesOffset, v.propertiesOffset + v.propertiesLength, v.type, p) < 0) return null;
-    return p.reasonString === undefined ? null : p.reasonString;
+    if (globalThis.FIELDMQ_MQTT5 !== false && this.v_ === 5) {
+      const v = this.view_;
+      const p: MqttProperties = {};
+      if (v.propertiesLength === 0 || v.type === PacketType.PUBLISH) return null;
+      if (decodeProperties(this.rx_, v.propertiesOffset, v.propertiesOffset + v.propertiesLength, v.type, p) >= 0 && p.reasonString !== undefined) {
+        return p.reasonString;
+      }
+    }
+    return null;
   }
 
   /** QoS 0 messages dropped by the overflow policy so far. */
   get droppedCount(): number {
-    return this.dropped;
+    return this.dropped_;
   }
 
   /** Outbound messages not yet complete (queued, in flight or released). */
   get pending(): number {
-    return this.out.q.length;
+    return this.out_.q.length;
   }
 
   /** False while output waits for the transport (see `onWritable`). */
   get writable(): boolean {
-    return !this.blocked;
+    return !this.blocked_;
   }
 
   /** Starts connecting at time `now`. Returns {@link Status.Ok} or {@link Status.IllegalState}. */
   start(now: number): number {
-    if (this.st !== ClientState.Idle) return Status.IllegalState;
-    this.now = now;
-    this.attempts = 0;
-    this.open();
+    if (this.st_ !== ClientState.Idle) return Status.IllegalState;
+    this.now_ = now;
+    this.attempts_ = 0;
+    this.open_();
     return Status.Ok;
   }
 
@@ -302,32 +329,35 @@ export class MqttClient {
    * maximum packet size), or the encoder's status for a bad topic or argument.
    */
   publish(topic: string, payload: Uint8Array | string | null, qos: number, retain: boolean, properties?: MqttProperties): number {
-    if (qos > this.serverMaxQos) qos = this.serverMaxQos; // MQTT 5 §3.2.2.3.4: downgrade to Maximum QoS
-    const p = this.pubInfo;
+    if (qos > this.serverMaxQos_) qos = this.serverMaxQos_; // MQTT 5 §3.2.2.3.4: downgrade to Maximum QoS
+    const p = this.pubInfo_;
+    const out = this.out_;
     p.topic = topic;
     p.payload = payload;
     p.qos = qos;
     p.retain = retain;
-    p.dup = false;
     p.properties = properties;
     p.packetId = undefined;
-    if (qos === 0 && this.st === ClientState.Connected && this.out.q.length === 0) {
+    if (qos === 0 && this.st_ === ClientState.Connected && out.q.length === 0) {
       // Straight out; only a full output buffer sends it to the queue instead.
-      const st = this.sendPublish(p);
+      const st = this.sendPublish_(p);
       if (st !== Status.Full) return st;
     }
-    const room = this.out.makeRoom();
+    const room = out.makeRoom();
     if (room < 0) return room;
-    if (room > 0) this.drop(room);
-    const id = qos > 0 ? this.out.freeId() : 0;
+    if (room > 0) this.drop_(room);
+    const id = qos > 0 ? out.freeId() : 0;
     if (id < 0) return id;
     if (qos > 0) p.packetId = id;
-    // Kept with its full topic: aliases belong to one connection, resends may not.
-    const end = encodePublish(p, this.v, this.scratch, 0);
-    if (end < 0) return end === Status.NoMemory ? Status.TooLarge : end;
-    if (end > this.serverMaxPkt) return Status.TooLarge;
-    this.out.q.push(this.scratch, 0, end, outTag(id, qos, OutState.Queued));
-    if (this.st === ClientState.Connected) this.pump();
+    // Encoded into its outbox slot (sized first: the slot must hold it) with
+    // its full topic: aliases belong to one connection, resends may not.
+    const size = publishSize(p, this.v_);
+    if (size < 0) return size;
+    const at = out.q.reserve();
+    const end = this.size_(size <= out.q.slotSize ? encodePublish(p, this.v_, out.q.data, at) : Status.NoMemory, at);
+    if (end < 0) return end;
+    out.q.commit(end - at, outTag(id, qos, OutState.Queued));
+    if (this.st_ === ClientState.Connected) this.pump_();
     return qos > 0 ? id : Status.Ok;
   }
 
@@ -340,42 +370,40 @@ export class MqttClient {
    * status for a bad filter.
    */
   subscribe(filter: string, qos: number, handler: MessageHandler | null, options?: SubscribeOptions): number {
+    const s = this.subs_;
     let slot = -1;
-    for (let i = 0; i < this.subFilter.length; i++) {
-      if (this.subFilter[i] === filter) slot = i;
-      else if (slot < 0 && this.subFilter[i] === null) slot = i;
+    for (let i = 0; i < s.length; i++) {
+      const r = s[i];
+      if (r !== null && r.filter_ === filter) slot = i;
+      else if (slot < 0 && r === null) slot = i;
     }
     if (slot < 0) return Status.Full;
-    const prev = this.subFilter[slot];
-    this.subFilter[slot] = filter;
-    this.subQos[slot] = qos;
-    this.subHandler[slot] = handler;
-    this.subOpts[slot] = options === undefined ? null : options;
-    const st = this.st === ClientState.Connected ? this.sendSubscribe(slot) : Status.Ok;
-    if (st < 0) this.subFilter[slot] = prev;
+    const prev = s[slot];
+    s[slot] = { filter_: filter, qos_: qos, handler_: handler, options_: options ?? null, id_: 0 };
+    const st = this.st_ === ClientState.Connected ? this.sendSubscribe_(slot) : Status.Ok;
+    if (st < 0) s[slot] = prev;
     return st;
   }
 
   /** Unsubscribes from `filter` (MQTT 3.1.1 §3.10): {@link Status.Ok} or {@link Status.NotFound}. */
   unsubscribe(filter: string): number {
-    for (let i = 0; i < this.subFilter.length; i++) {
-      if (this.subFilter[i] !== filter) continue;
-      this.subFilter[i] = null;
-      this.subHandler[i] = null;
-      if (this.st !== ClientState.Connected) return Status.Ok;
-      const id = this.out.freeId();
-      const end = encodeUnsubscribe({ packetId: id, topics: [filter] }, this.v, this.scratch, 0);
-      if (end < 0) return end;
-      // Remember which filter this UNSUBACK will be for (one slot per subscription).
-      for (let j = 0; j < this.unsubPending.length; j++) {
-        if (this.unsubPending[j] !== 0) continue;
-        this.unsubPending[j] = id;
-        this.unsubName[j] = filter;
-        break;
-      }
-      return this.write(end);
+    const s = this.subs_;
+    let i = s.length;
+    while (i-- && !(s[i] !== null && (s[i] as Sub).filter_ === filter));
+    if (i < 0) return Status.NotFound;
+    const r = s[i] as Sub;
+    s[i] = null;
+    if (this.st_ !== ClientState.Connected) return Status.Ok;
+    const id = this.out_.freeId();
+    const st = this.put_(encodeUnsubscribe({ packetId: id, topics: [filter] }, this.v_, this.tx_, this.at_()));
+    if (st < 0) return st;
+    // Kept until its UNSUBACK, which names no filter.
+    const j = this.unsubs_.indexOf(null);
+    if (j >= 0) {
+      r.id_ = id;
+      this.unsubs_[j] = r;
     }
-    return Status.NotFound;
+    return st;
   }
 
   /**
@@ -383,18 +411,13 @@ export class MqttClient {
    * published) and closes the link; the client stays idle until `start`.
    */
   disconnect(reasonCode?: number, properties?: MqttProperties): number {
-    if (this.st === ClientState.Connected) {
-      const end = encodeDisconnect(
-        this.v === 5 ? { reasonCode: reasonCode === undefined ? 0 : reasonCode, properties } : {},
-        this.v,
-        this.scratch,
-        0,
-      );
-      if (end > 0) this.write(end);
-      this.flush();
+    if (this.st_ === ClientState.Connected) {
+      const v5 = globalThis.FIELDMQ_MQTT5 !== false && this.v_ === 5;
+      this.put_(encodeDisconnect(v5 ? { reasonCode: reasonCode ?? 0, properties } : {}, this.v_, this.tx_, this.at_()));
+      this.flush_();
     }
-    this.t.close();
-    this.st = ClientState.Idle;
+    this.t_.close();
+    this.st_ = ClientState.Idle;
     return Status.Ok;
   }
 
@@ -404,134 +427,129 @@ export class MqttClient {
    * queued output. Call it often: on every transport callback and on a timer.
    */
   poll(now: number): void {
-    this.now = now;
-    const s = this.st;
+    this.now_ = now;
+    const s = this.st_;
     if (s === ClientState.Idle) return;
     if (s === ClientState.Waiting) {
-      if (elapsed(now, this.since) >= this.delay) this.open();
+      if (elapsed(now, this.since_) >= this.delay_) this.open_();
       return;
     }
-    const ts = this.t.state();
-    if (ts === 0 /* Closed */) return this.lost(Status.Closed);
+    const ts = this.t_.state();
+    if (ts === 0 /* Closed */) return this.lost_(Status.Closed);
+    const late = elapsed(now, this.since_) > (this.o_.connectTimeout ?? 10000);
     if (s === ClientState.Opening) {
-      if (ts === 2 /* Open */) this.sendConnect();
-      else if (elapsed(now, this.since) > opt(this.o.connectTimeout, 10000)) this.lost(Status.Timeout);
+      if (ts === 2 /* Open */) this.sendConnect_();
+      else if (late) this.lost_(Status.Timeout);
       return;
     }
-    this.read();
-    if (this.st < ClientState.Connecting) return;
-    if (this.st === ClientState.Connecting) {
-      if (elapsed(now, this.since) > opt(this.o.connectTimeout, 10000)) return this.lost(Status.Timeout);
-    } else if (this.keepAliveMs > 0) {
-      if (this.pingOut) {
+    this.read_();
+    const ka = this.keepAliveMs_;
+    if (this.st_ === ClientState.Connecting) {
+      if (late) return this.lost_(Status.Timeout);
+    } else if (this.st_ !== ClientState.Connected) return;
+    else if (ka > 0) {
+      if (this.pingOut_) {
         // No PINGRESP within the keep-alive period: the link is dead (§3.1.2.10).
-        if (elapsed(now, this.pingAt) > this.keepAliveMs) return this.lost(Status.Timeout);
-      } else if (elapsed(now, this.lastSend) >= this.keepAliveMs) {
-        const end = encodePingreq(this.scratch, 0);
-        if (this.write(end) >= 0) {
-          this.pingOut = true;
-          this.pingAt = now;
-        }
+        if (elapsed(now, this.pingAt_) > ka) return this.lost_(Status.Timeout);
+      } else if (elapsed(now, this.lastSend_) >= ka && this.put_(encodePingreq(this.tx_, this.at_())) >= 0) {
+        this.pingOut_ = true;
+        this.pingAt_ = now;
       }
     }
-    this.pump();
-    this.flush();
+    this.pump_();
+    this.flush_();
   }
 
   // ── connection ──────────────────────────────────────────────────────────
 
-  private open(): void {
-    this.rx.clear();
-    this.tx.clear();
-    this.blocked = false;
-    this.since = this.now;
-    this.st = ClientState.Opening;
-    if (this.t.open() < 0) this.lost(Status.Closed);
+  private open_(): void {
+    this.rxp_ = this.rxn_ = this.txn_ = 0;
+    this.blocked_ = false;
+    this.since_ = this.now_;
+    this.st_ = ClientState.Opening;
+    if (this.t_.open() < 0) this.lost_(Status.Closed);
   }
 
-  private lost(reason: number): void {
-    this.t.close();
-    const was = this.st;
-    if (this.o.reconnect === false) this.st = ClientState.Idle;
+  private lost_(reason: number): void {
+    const o = this.o_;
+    const was = this.st_;
+    this.t_.close();
+    if (o.reconnect === false) this.st_ = ClientState.Idle;
     else {
-      const min = opt(this.o.reconnectMin, 1000);
-      const max = opt(this.o.reconnectMax, 60000);
-      let d = min;
-      for (let i = 0; i < this.attempts && d < max; i++) d *= 2;
+      const max = o.reconnectMax ?? 60000;
+      let d = o.reconnectMin ?? 1000;
+      for (let i = 0; i < this.attempts_ && d < max; i++) d *= 2;
       if (d > max) d = max;
-      const rnd = this.o.random ? this.o.random() : Math.random();
-      this.delay = Math.floor(d / 2 + (d / 2) * rnd); // "equal jitter": [d/2, d)
-      this.attempts++;
-      this.since = this.now;
-      this.st = ClientState.Waiting;
+      this.delay_ = Math.floor(d / 2 + (d / 2) * (o.random ? o.random() : Math.random())); // "equal jitter": [d/2, d)
+      this.attempts_++;
+      this.since_ = this.now_;
+      this.st_ = ClientState.Waiting;
     }
-    if (was >= ClientState.Connecting && this.o.onDisconnect) this.o.onDisconnect(reason);
+    if (was >= ClientState.Connecting && o.onDisconnect) o.onDisconnect(reason);
   }
 
-  private sendConnect(): void {
-    const o = this.o;
+  private sendConnect_(): void {
+    const o = this.o_;
     let props = o.properties;
-    if (this.v === 5) {
+    if (globalThis.FIELDMQ_MQTT5 !== false && this.v_ === 5) {
       // Announce what this client's fixed buffers can take (§3.1.2.11).
       const p: MqttProperties = {};
       if (props) for (const k in props) (p as Record<string, unknown>)[k] = (props as Record<string, unknown>)[k];
-      p.maximumPacketSize = this.maxPkt;
-      p.receiveMaximum = opt(o.maxInbound, 16);
-      p.topicAliasMaximum = this.inAlias.capacity;
+      p.maximumPacketSize = this.max_;
+      p.receiveMaximum = o.maxInbound ?? 16;
+      p.topicAliasMaximum = this.inAlias_.capacity;
       props = p;
     }
-    const end = encodeConnect(
-      {
-        clientId: o.clientId,
-        cleanSession: o.cleanSession !== false,
-        keepAlive: this.keepAliveMs / 1000,
-        username: o.username,
-        password: o.password,
-        will: o.will,
-        properties: props,
-      },
-      this.v,
-      this.scratch,
-      0,
-    );
-    if (end < 0) return this.lost(end);
-    this.st = ClientState.Connecting;
-    this.since = this.now;
-    this.write(end);
-    this.flush();
+    const info = {
+      clientId: o.clientId,
+      cleanSession: o.cleanSession !== false,
+      keepAlive: this.keepAliveMs_ / 1000,
+      username: o.username,
+      password: o.password,
+      will: o.will,
+      properties: props,
+    };
+    const st = this.put_(writeConnect(info, this.v_, this.tx_, this.at_()));
+    if (st < 0) return this.lost_(st);
+    this.st_ = ClientState.Connecting;
+    this.since_ = this.now_;
+    this.flush_();
   }
 
-  private connack(): void {
-    const v = this.view;
-    const cb = this.o.onConnect;
+  private connack_(): void {
+    const v = this.view_;
+    const cb = this.o_.onConnect;
+    const present = v.sessionPresent;
+    const q = this.out_.q;
     if (v.reasonCode !== 0) {
       if (cb) cb(v.reasonCode, false);
-      return this.lost(Status.IllegalState);
+      return this.lost_(Status.IllegalState);
     }
-    this.serverMaxPkt = this.maxPkt;
-    this.serverRecvMax = 65535;
-    this.serverMaxQos = 2;
-    let aliasMax = 0;
-    if (this.v === 5 && v.propertiesLength > 0) {
-      const p: MqttProperties = {};
-      decodeProperties(this.pkt, v.propertiesOffset, v.propertiesOffset + v.propertiesLength, PacketType.CONNACK, p);
-      if (p.maximumPacketSize !== undefined && p.maximumPacketSize < this.serverMaxPkt) this.serverMaxPkt = p.maximumPacketSize;
-      if (p.receiveMaximum !== undefined) this.serverRecvMax = p.receiveMaximum;
-      if (p.maximumQoS !== undefined) this.serverMaxQos = p.maximumQoS;
-      if (p.topicAliasMaximum !== undefined) aliasMax = p.topicAliasMaximum;
-      if (p.serverKeepAlive !== undefined) this.keepAliveMs = p.serverKeepAlive * 1000;
+    this.serverMaxPkt_ = this.max_;
+    this.serverRecvMax_ = 65535;
+    this.serverMaxQos_ = 2;
+    if (globalThis.FIELDMQ_MQTT5 !== false) {
+      let aliasMax = 0;
+      if (this.v_ === 5 && v.propertiesLength > 0) {
+        const p: MqttProperties = {};
+        decodeProperties(this.rx_, v.propertiesOffset, v.propertiesOffset + v.propertiesLength, PacketType.CONNACK, p);
+        if (p.maximumPacketSize !== undefined && p.maximumPacketSize < this.max_) this.serverMaxPkt_ = p.maximumPacketSize;
+        if (p.receiveMaximum !== undefined) this.serverRecvMax_ = p.receiveMaximum;
+        if (p.maximumQoS !== undefined) this.serverMaxQos_ = p.maximumQoS;
+        if (p.topicAliasMaximum !== undefined) aliasMax = p.topicAliasMaximum;
+        if (p.serverKeepAlive !== undefined) this.keepAliveMs_ = p.serverKeepAlive * 1000;
+      }
+      this.outAlias_.reset(aliasMax);
+      this.inAlias_.clear();
     }
-    this.outAlias.reset(aliasMax);
-    this.inAlias.clear();
-    this.st = ClientState.Connected;
-    this.attempts = 0;
-    this.pingOut = false;
-    const q = this.out.q;
-    if (!v.sessionPresent) {
+    this.st_ = ClientState.Connected;
+    this.attempts_ = 0;
+    this.pingOut_ = false;
+    if (!present) {
       // The server has no state: nothing is awaiting PUBREL here either, and
       // every subscription is sent again.
-      this.inIds.clear();
-      for (let i = 0; i < this.subFilter.length; i++) if (this.subFilter[i] !== null) this.sendSubscribe(i);
+      this.in2_.clear();
+      for (let i = 0; i < this.subs_.length; i++) if (this.subs_[i] !== null) this.sendSubscribe_(i);
     }
     // Resend what was in flight, in its original order (3.1.1 §4.6), with DUP
     // (§4.4); a released QoS 2 message continues with PUBREL. Without a
@@ -540,31 +558,29 @@ export class MqttClient {
       const tag = q.tagAt(i);
       const state = tagState(tag);
       if (state === OutState.Queued) continue;
-      if (!v.sessionPresent) {
-        q.setTagAt(i, outTag(tagId(tag), tagQos(tag), OutState.Queued));
-        continue;
-      }
-      if (state === OutState.Released) {
-        this.write(encodeShortAck(PacketType.PUBREL, tagId(tag), this.scratch, 0));
-      } else {
+      if (!present) q.setTagAt(i, outTag(tagId(tag), tagQos(tag), OutState.Queued));
+      else if (state === OutState.Released) this.ack_(PacketType.PUBREL, tagId(tag));
+      else {
         const at = q.offsetAt(i);
         q.data[at] |= 0x08;
-        this.writeFrom(q.data, at, q.lengthAt(i));
+        this.copy_(q.data, at, q.lengthAt(i));
       }
     }
-    if (cb) cb(0, v.sessionPresent);
-    this.pump();
-    this.flush();
+    if (cb) cb(0, present);
+    this.pump_();
+    this.flush_();
   }
 
   // ── output ──────────────────────────────────────────────────────────────
 
   /** Sends queued outbox messages while the in-flight limit and the output buffer allow. */
-  private pump(): void {
-    if (this.st !== ClientState.Connected) return;
-    const q = this.out.q;
-    const limit = opt(this.o.maxInflight, 8) < this.serverRecvMax ? opt(this.o.maxInflight, 8) : this.serverRecvMax;
-    let inflight = q.length - this.out.count(OutState.Queued);
+  private pump_(): void {
+    if (this.st_ !== ClientState.Connected) return;
+    const out = this.out_;
+    const q = out.q;
+    const want = this.o_.maxInflight ?? 8;
+    const limit = want < this.serverRecvMax_ ? want : this.serverRecvMax_;
+    let inflight = q.length - out.count(OutState.Queued);
     for (let i = 0; i < q.length; ) {
       const tag = q.tagAt(i);
       if (tagState(tag) !== OutState.Queued) {
@@ -573,9 +589,7 @@ export class MqttClient {
       }
       const qos = tagQos(tag);
       if (qos > 0 && inflight >= limit) break; // keep order: nothing overtakes a waiting QoS 1/2 message
-      const len = q.lengthAt(i);
-      if (this.tx.free < len) break;
-      this.writeFrom(q.data, q.offsetAt(i), len);
+      if (this.copy_(q.data, q.offsetAt(i), q.lengthAt(i)) < 0) break;
       if (qos === 0) {
         q.removeAt(i);
         continue;
@@ -587,259 +601,248 @@ export class MqttClient {
   }
 
   /** Sends a QoS 0 PUBLISH now, with an MQTT 5 topic alias when one is available. */
-  private sendPublish(p: PublishInfo): number {
-    const topic = p.topic;
-    const a = this.v === 5 && topic !== '' ? this.outAlias.lookup(topic) : 0;
+  private sendPublish_(p: PublishInfo): number {
+    const at = this.at_();
     let end: number;
-    if (a !== 0) {
+    if (globalThis.FIELDMQ_MQTT5 !== false && this.v_ === 5 && p.topic !== '') {
+      const topic = p.topic;
+      const a = this.outAlias_.lookup(topic);
       const own = p.properties;
-      const props = own ? own : this.aliasProps;
+      const props = own ?? this.aliasProps_;
       const had = props.topicAlias;
-      props.topicAlias = a < 0 ? -a : a;
-      p.properties = props;
-      if (a > 0) p.topic = ''; // the server knows this alias: the topic can go
-      end = encodePublish(p, 5, this.scratch, 0);
+      if (a !== 0) {
+        props.topicAlias = a < 0 ? -a : a;
+        p.properties = props;
+        if (a > 0) p.topic = ''; // the server knows this alias: the topic can go
+      }
+      end = encodePublish(p, 5, this.tx_, at);
       p.topic = topic;
       props.topicAlias = had;
       p.properties = own;
-    } else end = encodePublish(p, this.v, this.scratch, 0);
-    if (end < 0) return end === Status.NoMemory ? Status.TooLarge : end;
-    if (end > this.serverMaxPkt) return Status.TooLarge;
-    const st = this.write(end);
-    if (st >= 0 && a < 0) this.outAlias.assign(-a, topic);
-    return st;
+      if (end >= 0 && a < 0 && end - at <= this.serverMaxPkt_) this.outAlias_.assign(-a, topic);
+    } else end = encodePublish(p, this.v_, this.tx_, at);
+    // No room in the send buffer now: the outbox takes it (or finds it too large).
+    if (end === Status.NoMemory) return Status.Full;
+    return this.put_(this.size_(end, at));
   }
 
-  private readonly aliasProps: MqttProperties = {};
+  /** A PUBLISH encoded at `at`, ending at `end`: `end`, or {@link Status.TooLarge} when over the server's maximum packet size. */
+  private size_(end: number, at: number): number {
+    if (end === Status.NoMemory || end - at > this.serverMaxPkt_) return Status.TooLarge;
+    return end;
+  }
 
-  private sendSubscribe(slot: number): number {
-    const id = this.out.freeId();
+  private sendSubscribe_(slot: number): number {
+    const id = this.out_.freeId();
     if (id < 0) return id;
     // MQTT 5: each subscription carries its slot as Subscription Identifier, so
     // a server that sends one copy per matching subscription (§3.3.4) names
     // the subscription each copy is for.
-    const so = this.subOpts[slot];
-    const end = encodeSubscribe(
-      {
-        packetId: id,
-        subscriptions: [
-          {
-            topic: this.subFilter[slot] as string,
-            qos: this.subQos[slot],
-            noLocal: so ? so.noLocal : undefined,
-            retainAsPublished: so ? so.retainAsPublished : undefined,
-            retainHandling: so ? so.retainHandling : undefined,
-          },
-        ],
-        properties: this.v === 5 ? { subscriptionIdentifier: slot + 1, userProperties: so ? so.userProperties : undefined } : undefined,
-      },
-      this.v,
-      this.scratch,
-      0,
-    );
-    if (end < 0) return end;
-    this.subPending[slot] = id;
-    return this.write(end);
-  }
-
-  /** Appends `scratch[0..len)` to the output buffer. */
-  private write(len: number): number {
-    return len < 0 ? len : this.writeFrom(this.scratch, 0, len);
-  }
-
-  private writeFrom(src: Uint8Array, off: number, len: number): number {
-    if (this.tx.free < len) {
-      this.flush();
-      if (this.tx.free < len) return Status.Full;
+    const r = this.subs_[slot] as Sub;
+    const sub: Subscription = { topic: r.filter_, qos: r.qos_ };
+    let props: MqttProperties | undefined;
+    if (globalThis.FIELDMQ_MQTT5 !== false) {
+      const so = r.options_;
+      if (so) {
+        sub.noLocal = so.noLocal;
+        sub.retainAsPublished = so.retainAsPublished;
+        sub.retainHandling = so.retainHandling;
+      }
+      if (this.v_ === 5) props = { subscriptionIdentifier: slot + 1, userProperties: so ? so.userProperties : undefined };
     }
-    this.tx.write(src, off, len);
-    this.lastSend = this.now;
-    if (this.tx.length > this.tx.capacity >> 1) this.flush();
+    const st = this.put_(encodeSubscribe({ packetId: id, subscriptions: [sub], properties: props }, this.v_, this.tx_, this.at_()));
+    if (st >= 0) r.id_ = id;
+    return st;
+  }
+
+  /** A 4-byte PUBACK / PUBREC / PUBREL / PUBCOMP for `id`. */
+  private ack_(type: number, id: number): void {
+    this.put_(encodeShortAck(type, id, this.tx_, this.at_()));
+  }
+
+  /**
+   * Where the next packet is encoded: the end of the send buffer, after a
+   * flush when less than one maximum-size packet of room is left.
+   */
+  private at_(): number {
+    if (this.tx_.length - this.txn_ < this.max_) this.flush_();
+    return this.txn_;
+  }
+
+  /**
+   * Takes the packet just encoded at {@link MqttClient.at_} (`end` is its end
+   * offset, or the encoder's negative status) into the output. Returns
+   * {@link Status.Ok}, {@link Status.Full} (no room left), or the status.
+   */
+  private put_(end: number): number {
+    if (end < 0) return end === Status.NoMemory ? Status.Full : end;
+    this.txn_ = end;
+    this.lastSend_ = this.now_;
+    if (end > this.tx_.length >> 1) this.flush_();
     return Status.Ok;
   }
 
-  /** Hands buffered output to the transport, as much as it takes. */
-  private flush(): void {
-    const tx = this.tx;
-    while (tx.length > 0) {
-      const n = this.t.send(tx.buf, tx.readableStart(), tx.readableLength());
-      if (n < 0) return this.lost(n);
-      if (n === 0) {
-        this.blocked = true;
-        return;
-      }
-      tx.skip(n);
+  /** Appends `src[off..off+len)` to the output: {@link Status.Ok} or {@link Status.Full}. */
+  private copy_(src: Uint8Array, off: number, len: number): number {
+    if (this.tx_.length - this.txn_ < len) this.flush_();
+    if (this.tx_.length - this.txn_ < len) return Status.Full;
+    return this.put_(copyBytes(src, off, len, this.tx_, this.txn_));
+  }
+
+  /** Hands buffered output to the transport, as much as it takes; keeps the rest at the start of the buffer. */
+  private flush_(): void {
+    const tx = this.tx_;
+    const n = this.txn_;
+    let s = 0;
+    while (s < n) {
+      const k = this.t_.send(tx, s, n - s);
+      if (k < 0) return this.lost_(k);
+      if (k === 0) break;
+      s += k;
     }
-    if (this.blocked) {
-      this.blocked = false;
-      if (this.o.onWritable) this.o.onWritable();
+    this.txn_ = n - s;
+    if (s < n) {
+      copyBytes(tx, s, n - s, tx, 0);
+      this.blocked_ = true;
+    } else if (this.blocked_) {
+      this.blocked_ = false;
+      if (this.o_.onWritable) this.o_.onWritable();
     }
   }
 
-  private drop(n: number): void {
-    this.dropped += n;
-    if (this.o.onDropped) this.o.onDropped(this.dropped);
+  private drop_(n: number): void {
+    this.dropped_ += n;
+    if (this.o_.onDropped) this.o_.onDropped(this.dropped_);
   }
 
   // ── input ───────────────────────────────────────────────────────────────
 
   /**
-   * Reads what the transport has (straight into the receive ring) and handles
-   * every complete packet. Bounded per poll so one busy link cannot starve
-   * the application.
+   * Reads what the transport has (straight into the receive buffer) and
+   * handles every complete packet where it lies. Bounded per poll so one busy
+   * link cannot starve the application.
    */
-  private read(): void {
-    const rx = this.rx;
+  private read_(): void {
+    const rx = this.rx_;
     for (let round = 0; round < 32; round++) {
-      const room = rx.writableLength();
       let n = 0;
-      if (room > 0) {
-        n = this.t.recv(rx.buf, rx.writableStart(), room);
-        if (n < 0) return this.lost(n);
-        rx.commitWrite(n);
+      if (this.rxn_ < rx.length) {
+        n = this.t_.recv(rx, this.rxn_, rx.length - this.rxn_);
+        if (n < 0) return this.lost_(n);
+        this.rxn_ += n;
       }
       for (;;) {
-        const len = frameLength(rx, this.maxPkt);
-        if (len === Status.NeedMoreBytes) break;
-        if (len < 0) return this.protocolError(len); // malformed, or over our maximum packet size
-        if (rx.length < len) break;
-        rx.read(this.pkt, 0, len);
-        this.handle(len);
-        if (this.st < ClientState.Connecting) return;
+        const p = this.rxp_;
+        const len = packetLength(rx, p, this.rxn_ - p, this.max_);
+        if (len === Status.NeedMoreBytes || len > this.rxn_ - p) break;
+        if (len < 0) return this.protocolError_(len); // malformed, or over our maximum packet size
+        // Taken before it is handled: a callback that polls again goes on after it.
+        this.rxp_ = p + len;
+        this.handle_(p, len);
+        if (this.st_ < ClientState.Connecting) return;
       }
+      this.rxn_ = copyBytes(rx, this.rxp_, this.rxn_ - this.rxp_, rx, 0);
+      this.rxp_ = 0;
       if (n === 0) return;
     }
   }
 
-  private protocolError(st: number): void {
-    if (this.v === 5 && this.st === ClientState.Connected) {
+  private protocolError_(st: number): void {
+    if (globalThis.FIELDMQ_MQTT5 !== false && this.v_ === 5 && this.st_ === ClientState.Connected) {
       // 0x95 Packet too large, 0x81 Malformed Packet, 0x82 Protocol Error (§4.13).
       const code = st === Status.TooLarge ? 0x95 : st === Status.ProtocolError ? 0x82 : 0x81;
-      const end = encodeDisconnect({ reasonCode: code }, 5, this.scratch, 0);
-      if (end > 0) this.write(end);
-      this.flush();
+      this.put_(encodeDisconnect({ reasonCode: code }, 5, this.tx_, this.at_()));
+      this.flush_();
     }
-    this.lost(st);
+    this.lost_(st);
   }
 
-  /** Decodes what a server may send (CONNECT and SUBSCRIBE/UNSUBSCRIBE are protocol errors here). */
-  private decode(len: number): number {
-    const v = this.view;
-    const b = this.pkt;
-    let st = decodeFixedHeader(b, 0, len, this.v, v, 0);
-    if (st < 0) return st;
-    const p = v.bodyOffset;
-    switch (v.type) {
-      case PacketType.CONNACK:
-        st = decodeConnackBody(b, p, len, this.v, v);
-        break;
-      case PacketType.PUBLISH:
-        st = decodePublishBody(b, p, len, v.flags, this.v, v);
-        break;
-      case PacketType.PUBACK:
-      case PacketType.PUBREC:
-      case PacketType.PUBREL:
-      case PacketType.PUBCOMP:
-        st = decodeAckBody(b, p, len, this.v, v);
-        break;
-      case PacketType.SUBACK:
-      case PacketType.UNSUBACK:
-        st = decodeSubackBody(b, p, len, this.v, v);
-        break;
-      case PacketType.PINGRESP:
-      case PacketType.DISCONNECT:
-      case PacketType.AUTH:
-        st = decodeReasonBody(b, p, len, this.v, v);
-        break;
-      default:
-        st = Status.ProtocolError;
-    }
-    return st;
+  /** Decodes the packet at `rx[off..off+len)`: only what a server sends (CONNECT, SUBSCRIBE, ... are protocol errors here). */
+  private decode_(off: number, len: number): number {
+    const v = this.view_;
+    const b = this.rx_;
+    const ver = this.v_;
+    const st = decodeFixedHeader(b, off, len, ver, v, 0);
+    return st < 0 ? st : decodeServerBody(b, v.bodyOffset, off + len, ver, v);
   }
 
-  private handle(len: number): void {
-    const v = this.view;
-    const st = this.decode(len);
-    if (st < 0) return this.protocolError(st);
+  private handle_(off: number, len: number): void {
+    const v = this.view_;
+    const st = this.decode_(off, len);
+    if (st < 0) return this.protocolError_(st);
     const type = v.type;
-    if (this.st === ClientState.Connecting) {
-      if (type === PacketType.CONNACK) return this.connack();
-      return this.protocolError(Status.ProtocolError);
-    }
+    const id = v.packetId;
+    if (this.st_ === ClientState.Connecting) return type === PacketType.CONNACK ? this.connack_() : this.protocolError_(Status.ProtocolError);
     switch (type) {
       case PacketType.PUBLISH:
-        return this.incoming();
+        return this.incoming_();
       case PacketType.PUBACK:
       case PacketType.PUBCOMP:
-        return this.complete(v.packetId, v.reasonCode);
+        return this.complete_(id, v.reasonCode);
       case PacketType.PUBREC: {
-        const i = this.out.find(v.packetId);
-        if (v.reasonCode >= 0x80) return this.complete(v.packetId, v.reasonCode);
-        if (i >= 0) this.out.q.setTagAt(i, outTag(v.packetId, 2, OutState.Released));
-        this.write(encodeShortAck(PacketType.PUBREL, v.packetId, this.scratch, 0));
-        return;
+        if (v.reasonCode >= 0x80) return this.complete_(id, v.reasonCode);
+        const i = this.out_.find(id);
+        if (i >= 0) this.out_.q.setTagAt(i, outTag(id, 2, OutState.Released));
+        return this.ack_(PacketType.PUBREL, id);
       }
       case PacketType.PUBREL:
-        this.inIds.remove(v.packetId);
-        this.write(encodeShortAck(PacketType.PUBCOMP, v.packetId, this.scratch, 0));
-        return;
+        this.in2_.remove(id);
+        return this.ack_(PacketType.PUBCOMP, id);
       case PacketType.SUBACK:
       case PacketType.UNSUBACK:
-        return this.subAck(v.type === PacketType.SUBACK);
+        return this.subAck_(type === PacketType.SUBACK);
       case PacketType.PINGRESP:
-        this.pingOut = false;
+        this.pingOut_ = false;
         return;
       case PacketType.DISCONNECT:
-        return this.lost(v.reasonCode);
-      default:
-        // CONNACK twice, or a packet only a server receives.
-        return this.protocolError(Status.ProtocolError);
+        return this.lost_(v.reasonCode);
     }
+    // CONNACK twice, or AUTH (enhanced authentication is not implemented).
+    this.protocolError_(Status.ProtocolError);
   }
 
-  private complete(id: number, code: number): void {
-    const i = this.out.find(id);
+  private complete_(id: number, code: number): void {
+    const i = this.out_.find(id);
     if (i < 0) return;
-    this.out.q.removeAt(i);
-    if (this.o.onPublished) this.o.onPublished(id, code);
+    this.out_.q.removeAt(i);
+    if (this.o_.onPublished) this.o_.onPublished(id, code);
   }
 
-  private subAck(sub: boolean): void {
-    const v = this.view;
-    const code = v.payloadLength > 0 ? this.pkt[v.payloadOffset] : 0;
-    const ids = sub ? this.subPending : this.unsubPending;
-    for (let i = 0; i < ids.length; i++) {
-      if (ids[i] !== v.packetId) continue;
-      ids[i] = 0;
-      if (sub) {
-        const f = this.subFilter[i];
-        if (this.o.onSubscribed && f !== null) this.o.onSubscribed(f, code);
-      } else {
-        const f = this.unsubName[i] as string;
-        this.unsubName[i] = null;
-        if (this.o.onUnsubscribed) this.o.onUnsubscribed(f, code);
-      }
-      return;
+  private subAck_(sub: boolean): void {
+    const v = this.view_;
+    const o = this.o_;
+    const code = v.payloadLength > 0 ? this.rx_[v.payloadOffset] : 0;
+    const list = sub ? this.subs_ : this.unsubs_;
+    const i = byId(list, v.packetId);
+    if (i < 0) return;
+    const r = list[i] as Sub;
+    r.id_ = 0;
+    if (sub) {
+      if (o.onSubscribed) o.onSubscribed(r.filter_, code);
+    } else {
+      list[i] = null;
+      if (o.onUnsubscribed) o.onUnsubscribed(r.filter_, code);
     }
   }
 
-  private incoming(): void {
-    const v = this.view;
-    const m = this.msg;
-    const buf = this.pkt;
-    m.buf = buf;
-    m.topicBuf = buf;
+  private incoming_(): void {
+    const v = this.view_;
+    const m = this.msg_;
+    const buf = this.rx_;
+    const id = v.packetId;
+    m.buf = m.topicBuf = buf;
     m.topicOffset = v.topicOffset;
     m.topicLength = v.topicLength;
-    if (v.topicAlias > 0) {
+    if (globalThis.FIELDMQ_MQTT5 !== false && v.topicAlias > 0) {
       // MQTT 5 §3.3.2.3.4: a topic with an alias sets it; an empty topic uses it.
+      const a = this.inAlias_;
       if (v.topicLength > 0) {
-        if (this.inAlias.set(v.topicAlias, buf, v.topicOffset, v.topicLength) < 0) return this.protocolError(Status.ProtocolError);
+        if (a.set(v.topicAlias, buf, v.topicOffset, v.topicLength) < 0) return this.protocolError_(Status.ProtocolError);
       } else {
-        const n = this.inAlias.length(v.topicAlias);
-        if (n < 0) return this.protocolError(Status.ProtocolError);
-        m.topicBuf = this.inAlias.buf;
-        m.topicOffset = (v.topicAlias - 1) * this.inAlias.maxTopic;
+        const n = a.length(v.topicAlias);
+        if (n < 0) return this.protocolError_(Status.ProtocolError);
+        m.topicBuf = a.buf;
+        m.topicOffset = (v.topicAlias - 1) * a.maxTopic;
         m.topicLength = n;
       }
     }
@@ -850,44 +853,42 @@ export class MqttClient {
     m.dup = v.dup;
     m.propertiesOffset = v.propertiesOffset;
     m.propertiesLength = v.propertiesLength;
-    const id = v.packetId;
     if (v.qos === 2) {
       // Exactly once (§4.3.3): deliver on first receipt, acknowledge every time.
-      if (!this.inIds.has(id)) {
-        if (this.inIds.add(id) < 0) return this.protocolError(Status.ProtocolError); // over our Receive Maximum
-        this.dispatch(m);
+      if (!this.in2_.has(id)) {
+        if (this.in2_.add(id) < 0) return this.protocolError_(Status.ProtocolError); // over our Receive Maximum
+        this.dispatch_(m);
       }
-      this.write(encodeShortAck(PacketType.PUBREC, id, this.scratch, 0));
-      return;
+      return this.ack_(PacketType.PUBREC, id);
     }
-    this.dispatch(m);
-    if (v.qos === 1) this.write(encodeShortAck(PacketType.PUBACK, id, this.scratch, 0));
+    this.dispatch_(m);
+    if (v.qos === 1) this.ack_(PacketType.PUBACK, id);
   }
 
-  private dispatch(m: MqttMessage): void {
+  private dispatch_(m: MqttMessage): void {
+    const s = this.subs_;
     let taken = false;
-    if (m.propertiesLength > 0) {
-      const n = subscriptionIds(m.buf, m.propertiesOffset, m.propertiesOffset + m.propertiesLength, this.subIds);
-      if (n > 0) {
-        for (let k = 0; k < n; k++) {
-          const h = this.subHandler[this.subIds[k] - 1];
-          if (h) {
-            h(m);
-            taken = true;
-          }
+    let n = 0;
+    if (globalThis.FIELDMQ_MQTT5 !== false && m.propertiesLength > 0) {
+      // The server names the subscriptions this copy is for (§3.3.4).
+      n = subscriptionIds(m.buf, m.propertiesOffset, m.propertiesOffset + m.propertiesLength, this.subIds_);
+      for (let k = 0; k < n; k++) {
+        const r = s[this.subIds_[k] - 1];
+        if (r && r.handler_) {
+          r.handler_(m);
+          taken = true;
         }
-        if (!taken && this.o.onMessage) this.o.onMessage(m);
-        return;
       }
     }
-    const end = m.topicOffset + m.topicLength;
-    for (let i = 0; i < this.subFilter.length; i++) {
-      const f = this.subFilter[i];
-      const h = this.subHandler[i];
-      if (f === null || h === null || !topicMatches(f, m.topicBuf, m.topicOffset, end)) continue;
-      h(m);
-      taken = true;
+    if (n === 0) {
+      const end = m.topicOffset + m.topicLength;
+      for (let i = 0; i < s.length; i++) {
+        const r = s[i];
+        if (r === null || r.handler_ === null || !topicMatches(r.filter_, m.topicBuf, m.topicOffset, end)) continue;
+        r.handler_(m);
+        taken = true;
+      }
     }
-    if (!taken && this.o.onMessage) this.o.onMessage(m);
+    if (!taken && this.o_.onMessage) this.o_.onMessage(m);
   }
 }

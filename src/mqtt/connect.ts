@@ -6,12 +6,14 @@ import { Status } from '../core/status';
 import { readU16, writeU16 } from '../core/bytes';
 import { utf8Validate } from '../core/utf8';
 import { PacketType, ProtocolVersion } from './constants';
-import type { MqttPacket } from './packet';
+import type { MqttPacket, PacketView } from './packet';
 import type { MqttProperties } from './properties';
 import { WILL_PROPERTIES, propertiesDataLength, readPacketProperties, writeProperties } from './properties';
 import { checkTopicName, topicNameLength } from './topic';
 import { varintSize } from './varint';
 import { dataLength, fieldEnd, packetRoom, stringSize, writeData, writeFixedHeader, writeString } from './wire';
+import type {} from '../flags';
+
 
 /** The Will of a CONNECT (MQTT 3.1.1 §3.1.2.5–§3.1.2.7, MQTT 5.0 §3.1.3.2). */
 export interface WillInfo {
@@ -53,17 +55,43 @@ const CONNACK_CODES = [
   0x9b, 0x9c, 0x9d, 0x9f,
 ];
 
-/** Remaining Length of a CONNECT, or a negative status. Fills `lens` [props, willProps]. */
-function connectRemaining(c: ConnectInfo, version: number, lens: number[]): number {
+/**
+ * The rules of a CONNECT that sizing does not check (MQTT 3.1.1 §3.1, MQTT
+ * 5.0 §3.1): the version, the Keep Alive range, no properties in 3.1.1, an
+ * empty 3.1.1 client id only with Clean Session [MQTT-3.1.3-7], no 3.1.1
+ * password without a user name (§3.1.2.9), the Will's QoS and topic name.
+ * Returns {@link Status.Ok} or the status. {@link encodeConnect} and
+ * {@link connectSize} apply it; a client that builds its CONNECT from its own
+ * options writes it with {@link writeConnect}.
+ */
+export function checkConnect(c: ConnectInfo, version: number): number {
   if (version !== ProtocolVersion.V311 && version !== ProtocolVersion.V5) return Status.Unsupported;
   if (!(c.keepAlive >= 0 && c.keepAlive <= 0xffff)) return Status.BadParameter;
-  if (version === ProtocolVersion.V311 && (c.properties || (c.will && c.will.properties))) return Status.BadParameter;
-  if (version === ProtocolVersion.V311 && c.clientId === '' && !c.cleanSession) return Status.BadParameter; // [MQTT-3.1.3-7]
+  if (version === ProtocolVersion.V311) {
+    if (c.properties || (c.will && c.will.properties)) return Status.BadParameter;
+    if (c.clientId === '' && !c.cleanSession) return Status.BadParameter; // [MQTT-3.1.3-7]
+    if (c.username === undefined && c.password !== undefined) return Status.BadParameter; // §3.1.2.9
+  }
+  const w = c.will;
+  if (w) {
+    if (!(w.qos >= 0 && w.qos <= 2)) return Status.BadParameter;
+    const tl = topicNameLength(w.topic);
+    if (tl <= 0) return tl === 0 ? Status.InvalidTopic : tl;
+  }
+  return Status.Ok;
+}
+
+/**
+ * Remaining Length of a CONNECT, or a negative status for a field that cannot
+ * be encoded (a string that is not UTF-8 or too long, a bad property). Sizes
+ * only: {@link checkConnect} has the rules. Fills `lens` [props, willProps].
+ */
+function connectRemaining(c: ConnectInfo, version: number, lens: number[]): number {
   let n = 10; // protocol name (6) + level + flags + keep alive
   let s = stringSize(c.clientId);
   if (s < 0) return s;
   n += s;
-  if (version === ProtocolVersion.V5) {
+  if (globalThis.FIELDMQ_MQTT5 !== false && version === ProtocolVersion.V5) {
     const p = propertiesDataLength(c.properties, PacketType.CONNECT);
     if (p < 0) return p;
     lens[0] = p;
@@ -71,14 +99,13 @@ function connectRemaining(c: ConnectInfo, version: number, lens: number[]): numb
   }
   const w = c.will;
   if (w) {
-    if (!(w.qos >= 0 && w.qos <= 2)) return Status.BadParameter;
-    const tl = topicNameLength(w.topic);
-    if (tl <= 0) return tl === 0 ? Status.InvalidTopic : tl;
+    const tl = stringSize(w.topic);
+    if (tl < 0) return tl;
     const pl = dataLength(w.payload);
     if (pl < 0) return pl;
     if (pl > 0xffff) return Status.TooLarge;
-    n += 4 + tl + pl;
-    if (version === ProtocolVersion.V5) {
+    n += tl + 2 + pl;
+    if (globalThis.FIELDMQ_MQTT5 !== false && version === ProtocolVersion.V5) {
       const wp = propertiesDataLength(w.properties, WILL_PROPERTIES);
       if (wp < 0) return wp;
       lens[1] = wp;
@@ -89,8 +116,6 @@ function connectRemaining(c: ConnectInfo, version: number, lens: number[]): numb
     s = stringSize(c.username);
     if (s < 0) return s;
     n += s;
-  } else if (c.password !== undefined && version === ProtocolVersion.V311) {
-    return Status.BadParameter; // 3.1.1 §3.1.2.9: no password without a user name
   }
   if (c.password !== undefined) {
     s = dataLength(c.password);
@@ -107,8 +132,9 @@ function connectRemaining(c: ConnectInfo, version: number, lens: number[]): numb
  * {@link Status.InvalidUtf8}, {@link Status.TooLarge}, {@link Status.Unsupported}.
  */
 export function connectSize(c: ConnectInfo, version: number): number {
-  const lens = [0, 0];
-  const r = connectRemaining(c, version, lens);
+  const st = checkConnect(c, version);
+  if (st < 0) return st;
+  const r = connectRemaining(c, version, [0, 0]);
   return r < 0 ? r : 1 + varintSize(r) + r;
 }
 
@@ -118,6 +144,16 @@ export function connectSize(c: ConnectInfo, version: number): number {
  * `buf` is too small (nothing is written then).
  */
 export function encodeConnect(c: ConnectInfo, version: number, buf: Uint8Array, off: number): number {
+  const st = checkConnect(c, version);
+  return st < 0 ? st : writeConnect(c, version, buf, off);
+}
+
+/**
+ * {@link encodeConnect} without {@link checkConnect}: for a `c` known to keep
+ * those rules (`version` 4 or 5). Returns the end offset or a negative status
+ * for a field that cannot be encoded, or {@link Status.NoMemory}.
+ */
+export function writeConnect(c: ConnectInfo, version: number, buf: Uint8Array, off: number): number {
   const lens = [0, 0];
   const r = connectRemaining(c, version, lens);
   if (r < 0) return r;
@@ -133,22 +169,23 @@ export function encodeConnect(c: ConnectInfo, version: number, buf: Uint8Array, 
   if (c.username !== undefined) flags |= 0x80;
   buf[p++] = flags;
   p = writeU16(buf, p, c.keepAlive);
-  if (version === ProtocolVersion.V5) p = writeProperties(c.properties, lens[0], buf, p);
+  if (globalThis.FIELDMQ_MQTT5 !== false && version === ProtocolVersion.V5) p = writeProperties(c.properties, lens[0], buf, p);
   p = writeString(buf, p, c.clientId);
   if (w) {
-    if (version === ProtocolVersion.V5) p = writeProperties(w.properties, lens[1], buf, p);
+    if (globalThis.FIELDMQ_MQTT5 !== false && version === ProtocolVersion.V5) p = writeProperties(w.properties, lens[1], buf, p);
     p = writeString(buf, p, w.topic);
-    const pe = writeData(buf, p + 2, w.payload);
-    writeU16(buf, p, pe - p - 2);
-    p = pe;
+    p = writeBinary(buf, p, w.payload);
   }
   if (c.username !== undefined) p = writeString(buf, p, c.username);
-  if (c.password !== undefined) {
-    const pe = writeData(buf, p + 2, c.password);
-    writeU16(buf, p, pe - p - 2);
-    p = pe;
-  }
+  if (c.password !== undefined) p = writeBinary(buf, p, c.password);
   return p;
+}
+
+/** Writes length-prefixed binary data (bytes, or a string as UTF-8); returns the end offset. */
+function writeBinary(buf: Uint8Array, p: number, d: Uint8Array | string): number {
+  const e = writeData(buf, p + 2, d);
+  writeU16(buf, p, e - p - 2);
+  return e;
 }
 
 /**
@@ -276,14 +313,14 @@ export function encodeConnack(a: ConnackInfo, version: number, buf: Uint8Array, 
 }
 
 /** Decodes a CONNACK body `buf[pos..end)` into `out`. */
-export function decodeConnackBody(buf: Uint8Array, pos: number, end: number, version: number, out: MqttPacket): number {
+export function decodeConnackBody(buf: Uint8Array, pos: number, end: number, version: number, out: PacketView): number {
   if (pos + 2 > end) return Status.Malformed;
   const ack = buf[pos];
   if (ack & 0xfe) return Status.Malformed; // reserved bits (§3.2.2.1)
   out.sessionPresent = ack === 1;
   out.reasonCode = buf[pos + 1];
   pos += 2;
-  if (version === ProtocolVersion.V311) {
+  if (globalThis.FIELDMQ_MQTT5 === false || version === ProtocolVersion.V311) {
     if (pos !== end || out.reasonCode > 5) return Status.Malformed;
   } else {
     if (CONNACK_CODES.indexOf(out.reasonCode) < 0) return Status.ProtocolError;

@@ -4,11 +4,13 @@
  */
 import { Status } from '../core/status';
 import { PacketType, ProtocolVersion } from './constants';
-import type { MqttPacket } from './packet';
+import type { PacketView } from './packet';
 import type { MqttProperties } from './properties';
-import { propertiesDataLength, readPacketProperties, writeProperties } from './properties';
+import { readReasonTail, reasonTailSize, writeProperties } from './properties';
 import { varintSize } from './varint';
 import { packetRoom, writeFixedHeader } from './wire';
+import type {} from '../flags';
+
 
 /** What a DISCONNECT or AUTH carries (MQTT 5; a 3.1.1 DISCONNECT carries nothing). */
 export interface ReasonInfo {
@@ -41,17 +43,14 @@ export function encodePingresp(buf: Uint8Array, off: number): number {
 
 function reasonRemaining(type: number, a: ReasonInfo, version: number, lens: number[]): number {
   const code = a.reasonCode === undefined ? 0 : a.reasonCode;
+  if (globalThis.FIELDMQ_MQTT5 !== false && version === ProtocolVersion.V5) {
+    if ((type === PacketType.AUTH ? AUTH_CODES : DISCONNECT_CODES).indexOf(code) < 0) return Status.BadParameter;
+    return reasonTailSize(code, a.properties, type, 0, lens);
+  }
   if (version === ProtocolVersion.V311) {
     return type === PacketType.DISCONNECT && code === 0 && !a.properties ? 0 : Status.Unsupported;
   }
-  if (version !== ProtocolVersion.V5) return Status.Unsupported;
-  if ((type === PacketType.AUTH ? AUTH_CODES : DISCONNECT_CODES).indexOf(code) < 0) return Status.BadParameter;
-  const p = propertiesDataLength(a.properties, type);
-  if (p < 0) return p;
-  lens[0] = p;
-  // §3.14.2.1 / §3.15.2.1: both may be omitted for code 0 with no properties.
-  if (p === 0) return code === 0 ? 0 : 1;
-  return 1 + varintSize(p) + p;
+  return Status.Unsupported;
 }
 
 function encodeReason(type: number, a: ReasonInfo, version: number, buf: Uint8Array, off: number): number {
@@ -62,7 +61,7 @@ function encodeReason(type: number, a: ReasonInfo, version: number, buf: Uint8Ar
   if (room < 0) return room;
   let p = writeFixedHeader(buf, off, type << 4, r);
   if (r > 0) buf[p++] = a.reasonCode === undefined ? 0 : a.reasonCode;
-  if (r > 1) p = writeProperties(a.properties, lens[0], buf, p);
+  if (globalThis.FIELDMQ_MQTT5 !== false && r > 1) p = writeProperties(a.properties, lens[0], buf, p);
   return p;
 }
 
@@ -91,18 +90,12 @@ export function encodeAuth(a: ReasonInfo, version: number, buf: Uint8Array, off:
 }
 
 /** Decodes a DISCONNECT or AUTH body (`out.type`); PINGREQ/PINGRESP need an empty body. */
-export function decodeReasonBody(buf: Uint8Array, pos: number, end: number, version: number, out: MqttPacket): number {
+export function decodeReasonBody(buf: Uint8Array, pos: number, end: number, version: number, out: PacketView): number {
   const type = out.type;
   if (type === PacketType.PINGREQ || type === PacketType.PINGRESP) return pos === end ? Status.Ok : Status.Malformed;
-  if (version === ProtocolVersion.V311) {
-    if (type === PacketType.AUTH) return Status.Malformed; // type 15 is reserved in 3.1.1
-    return pos === end ? Status.Ok : Status.Malformed;
+  if (globalThis.FIELDMQ_MQTT5 !== false && version === ProtocolVersion.V5) {
+    return readReasonTail(buf, pos, end, type === PacketType.AUTH ? AUTH_CODES : DISCONNECT_CODES, out);
   }
-  if (pos === end) return Status.Ok;
-  out.reasonCode = buf[pos++];
-  if ((type === PacketType.AUTH ? AUTH_CODES : DISCONNECT_CODES).indexOf(out.reasonCode) < 0) return Status.ProtocolError;
-  if (pos === end) return Status.Ok;
-  pos = readPacketProperties(buf, pos, end, type, out);
-  if (pos < 0) return pos;
+  if (type === PacketType.AUTH) return Status.Malformed; // type 15 is reserved in 3.1.1
   return pos === end ? Status.Ok : Status.Malformed;
 }

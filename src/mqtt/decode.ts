@@ -6,7 +6,7 @@
 import { Status } from '../core/status';
 import { MAX_PACKET_SIZE, PacketType, ProtocolVersion } from './constants';
 import { packetLength } from './frame';
-import type { MqttPacket } from './packet';
+import type { MqttPacket, PacketView } from './packet';
 import { decodeConnackBody, decodeConnectBody } from './connect';
 import { decodePublishBody } from './publish';
 import { decodeAckBody } from './ack';
@@ -51,37 +51,54 @@ export function decodePacket(
   if (total < 0) return total;
   const pos = out.bodyOffset;
   const end = off + total;
-  const type = out.type;
   let st: number;
-  switch (type) {
+  switch (out.type) {
     case PacketType.CONNECT:
       st = decodeConnectBody(buf, pos, end, out);
-      break;
-    case PacketType.CONNACK:
-      st = decodeConnackBody(buf, pos, end, version, out);
-      break;
-    case PacketType.PUBLISH:
-      st = decodePublishBody(buf, pos, end, out.flags, version, out);
-      break;
-    case PacketType.PUBACK:
-    case PacketType.PUBREC:
-    case PacketType.PUBREL:
-    case PacketType.PUBCOMP:
-      st = decodeAckBody(buf, pos, end, version, out);
       break;
     case PacketType.SUBSCRIBE:
     case PacketType.UNSUBSCRIBE:
       st = decodeSubscribeBody(buf, pos, end, version, out);
       break;
-    case PacketType.SUBACK:
-    case PacketType.UNSUBACK:
-      st = decodeSubackBody(buf, pos, end, version, out);
+    case PacketType.PINGREQ:
+      st = decodeReasonBody(buf, pos, end, version, out);
       break;
     default:
-      // PINGREQ, PINGRESP, DISCONNECT, AUTH (type 0 was rejected by packetLength)
-      st = decodeReasonBody(buf, pos, end, version, out);
+      st = decodeServerBody(buf, pos, end, version, out);
   }
   return st < 0 ? st : total;
+}
+
+/**
+ * The second stage of {@link decodePacket} for the packets a server sends
+ * (CONNACK, PUBLISH, PUBACK ... PUBCOMP, SUBACK, UNSUBACK, PINGRESP,
+ * DISCONNECT, AUTH): decodes the body `buf[pos..end)` of the packet whose
+ * fixed header {@link decodeFixedHeader} read into `out`. Returns
+ * {@link Status.Ok}, the body decoder's status, or {@link Status.ProtocolError}
+ * for a packet only a server receives (CONNECT, SUBSCRIBE, UNSUBSCRIBE,
+ * PINGREQ). A client decodes with these two stages alone, so its bundle holds
+ * no server-side decoder.
+ */
+export function decodeServerBody(buf: Uint8Array, pos: number, end: number, version: number, out: PacketView): number {
+  switch (out.type) {
+    case PacketType.CONNACK:
+      return decodeConnackBody(buf, pos, end, version, out);
+    case PacketType.PUBLISH:
+      return decodePublishBody(buf, pos, end, out.flags, version, out);
+    case PacketType.PUBACK:
+    case PacketType.PUBREC:
+    case PacketType.PUBREL:
+    case PacketType.PUBCOMP:
+      return decodeAckBody(buf, pos, end, version, out);
+    case PacketType.SUBACK:
+    case PacketType.UNSUBACK:
+      return decodeSubackBody(buf, pos, end, version, out);
+    case PacketType.PINGRESP:
+    case PacketType.DISCONNECT:
+    case PacketType.AUTH:
+      return decodeReasonBody(buf, pos, end, version, out);
+  }
+  return Status.ProtocolError;
 }
 
 /**
@@ -89,15 +106,15 @@ export function decodePacket(
  * Length (complete, minimal, within `maxPacketSize`) and the reserved flag
  * bits of the type (3.1.1 §2.2.2, 5.0 §2.1.3); resets `out` and fills `type`,
  * `flags`, `length` and `bodyOffset`. Returns the packet length or a negative
- * status. A client that decodes only what a server sends dispatches the body
- * itself, so its bundle carries no server-side decoders.
+ * status. A client then decodes the body with {@link decodeServerBody}, so its
+ * bundle carries no server-side decoders.
  */
 export function decodeFixedHeader(
   buf: Uint8Array,
   off: number,
   len: number,
   version: number,
-  out: MqttPacket,
+  out: PacketView,
   maxPacketSize: number,
 ): number {
   if (version !== ProtocolVersion.V311 && version !== ProtocolVersion.V5) return Status.Unsupported;

@@ -53,7 +53,7 @@ export {
   authSize,
   encodeAuth,
 } from './control';
-export { decodePacket, decodeFixedHeader } from './decode';
+export { decodePacket, decodeFixedHeader, decodeServerBody } from './decode';
 export type { AnyPacketInfo } from './encode';
 export { packetSize, encodePacket } from './encode';
 export type { MqttClientOptions, MessageHandler, SubscribeOptions } from './client';

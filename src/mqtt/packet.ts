@@ -1,87 +1,101 @@
 /**
- * The decoded form of any MQTT control packet: one reusable object whose
+ * The decoded form of an MQTT control packet: one reusable object whose
  * fields are numbers and offsets into the caller's buffer, never copies
  * (DESIGN.md §3). A decoder fills the fields its packet type has and leaves
- * the others as {@link MqttPacket.reset} set them. Read strings or bytes with
+ * the others as `reset()` set them. Fields are `declare`d and set by `reset()`
+ * alone (one list of names, whatever the class-field semantics). Read strings or bytes with
  * `utf8Decode(buf, off, off + len)` / `buf.subarray(off, off + len)` only when
  * the application wants them.
  */
-export class MqttPacket {
+export class PacketView {
   /** Control packet type (1..15). */
-  type = 0;
+  declare type: number;
   /** The low 4 bits of the first byte. */
-  flags = 0;
+  declare flags: number;
   /** Whole packet length in bytes (fixed header included). */
-  length = 0;
+  declare length: number;
   /** Offset where the variable header starts (after the fixed header). */
-  bodyOffset = 0;
+  declare bodyOffset: number;
 
   /** Packet Identifier, or 0 where the packet has none. */
-  packetId = 0;
+  declare packetId: number;
   /** PUBLISH QoS; CONNECT will QoS. */
-  qos = 0;
+  declare qos: number;
   /** PUBLISH DUP flag. */
-  dup = false;
+  declare dup: boolean;
   /** PUBLISH RETAIN; CONNECT will retain. */
-  retain = false;
+  declare retain: boolean;
 
   /** PUBLISH Topic Name (empty with an MQTT 5 Topic Alias). */
-  topicOffset = 0;
-  topicLength = 0;
+  declare topicOffset: number;
+  declare topicLength: number;
   /**
    * PUBLISH payload; CONNECT/SUBSCRIBE/UNSUBSCRIBE/SUBACK/UNSUBACK payload
    * (topic filter list or reason-code list, walk it with the helpers in
    * `subscribe.ts`).
    */
-  payloadOffset = 0;
-  payloadLength = 0;
+  declare payloadOffset: number;
+  declare payloadLength: number;
 
   /** MQTT 5 property data (after its length prefix); length 0 when none. */
-  propertiesOffset = 0;
-  propertiesLength = 0;
+  declare propertiesOffset: number;
+  declare propertiesLength: number;
   /** MQTT 5 Topic Alias of a PUBLISH, 0 when absent. */
-  topicAlias = 0;
+  declare topicAlias: number;
 
   /**
    * CONNACK return code (3.1.1) or reason code (5.0); the reason code of
    * PUBACK/PUBREC/PUBREL/PUBCOMP/DISCONNECT/AUTH (0 when omitted).
    */
-  reasonCode = 0;
+  declare reasonCode: number;
   /** CONNACK Session Present. */
-  sessionPresent = false;
+  declare sessionPresent: boolean;
 
+  constructor() {
+    this.reset();
+  }
+
+  /** Sets every field back to its initial value (0 / false). */
+  reset(): void {
+    this.type = this.flags = this.length = this.bodyOffset = this.packetId = this.qos = 0;
+    this.topicOffset = this.topicLength = this.payloadOffset = this.payloadLength = 0;
+    this.propertiesOffset = this.propertiesLength = this.topicAlias = this.reasonCode = 0;
+    this.dup = this.retain = this.sessionPresent = false;
+  }
+}
+
+/**
+ * A {@link PacketView} that also holds the fields of a CONNECT: what a server
+ * (or a tool) decodes any packet into. A client, which never receives a
+ * CONNECT, needs only the {@link PacketView}.
+ */
+export class MqttPacket extends PacketView {
   /** CONNECT Protocol Level (4 = 3.1.1, 5 = 5.0). */
-  protocolVersion = 0;
+  declare protocolVersion: number;
   /** CONNECT Clean Session (3.1.1) / Clean Start (5.0). */
-  cleanSession = false;
+  declare cleanSession: boolean;
   /** CONNECT Keep Alive, seconds. */
-  keepAlive = 0;
-  clientIdOffset = 0;
-  clientIdLength = 0;
+  declare keepAlive: number;
+  declare clientIdOffset: number;
+  declare clientIdLength: number;
   /** CONNECT Will Flag; the will QoS and retain are in `qos` and `retain`. */
-  will = false;
-  willPropertiesOffset = 0;
-  willPropertiesLength = 0;
-  willTopicOffset = 0;
-  willTopicLength = 0;
-  willPayloadOffset = 0;
-  willPayloadLength = 0;
-  hasUsername = false;
-  usernameOffset = 0;
-  usernameLength = 0;
-  hasPassword = false;
-  passwordOffset = 0;
-  passwordLength = 0;
+  declare will: boolean;
+  declare willPropertiesOffset: number;
+  declare willPropertiesLength: number;
+  declare willTopicOffset: number;
+  declare willTopicLength: number;
+  declare willPayloadOffset: number;
+  declare willPayloadLength: number;
+  declare hasUsername: boolean;
+  declare usernameOffset: number;
+  declare usernameLength: number;
+  declare hasPassword: boolean;
+  declare passwordOffset: number;
+  declare passwordLength: number;
 
   /** Sets every field back to its initial value. */
-  reset(): void {
-    this.type = this.flags = this.length = this.bodyOffset = 0;
-    this.packetId = this.qos = 0;
-    this.dup = this.retain = false;
-    this.topicOffset = this.topicLength = this.payloadOffset = this.payloadLength = 0;
-    this.propertiesOffset = this.propertiesLength = this.topicAlias = 0;
-    this.reasonCode = 0;
-    this.sessionPresent = false;
+  override reset(): void {
+    super.reset();
     this.protocolVersion = this.keepAlive = 0;
     this.cleanSession = this.will = false;
     this.clientIdOffset = this.clientIdLength = 0;

@@ -6,9 +6,10 @@
  */
 import { Status } from '../core/status';
 import { readU16, readU32, writeU16, writeU32 } from '../core/bytes';
-import { utf8Decode, utf8Encode, utf8Length, utf8Validate } from '../core/utf8';
+import { utf8Decode, utf8Validate } from '../core/utf8';
 import { readVarint, varintSize, writeVarint } from './varint';
-import type { MqttPacket } from './packet';
+import { stringSize, writeString } from './wire';
+import type { PacketView } from './packet';
 
 /**
  * Properties of a packet, by the names MQTT.js / mqtt-packet use. Values that
@@ -61,48 +62,51 @@ const enum T {
   Pair = 7,
 }
 
-// Packet masks: bit n = packet type n, bit 0 = Will Properties.
-const W = 1;
-const CONNECT = 1 << 1;
-const CONNACK = 1 << 2;
-const PUBLISH = 1 << 3;
-const ACKS = (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7); // PUBACK PUBREC PUBREL PUBCOMP
-const SUBSCRIBE = 1 << 8;
-const SUBACK = 1 << 9;
-const UNSUBACK = 1 << 11;
-const DISCONNECT = 1 << 14;
-const AUTH = 1 << 15;
-const ALL = 0xffff & ~((1 << 12) | (1 << 13)); // everything but PINGREQ/PINGRESP
+// Packet masks: bit n = packet type n, bit 0 = Will Properties. A const enum,
+// so the table below is made of literals only (a bundle drops it when unused).
+const enum P {
+  W = 1,
+  CONNECT = 1 << 1,
+  CONNACK = 1 << 2,
+  PUBLISH = 1 << 3,
+  ACKS = (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7), // PUBACK PUBREC PUBREL PUBCOMP
+  SUBSCRIBE = 1 << 8,
+  SUBACK = 1 << 9,
+  UNSUBACK = 1 << 11,
+  DISCONNECT = 1 << 14,
+  AUTH = 1 << 15,
+  ALL = 0xffff & ~((1 << 12) | (1 << 13)), // everything but PINGREQ/PINGRESP
+}
 
 /** [id, type, packets, name] per property, in identifier order. */
 const TABLE: (number | string)[] = [
-  0x01, T.Flag, W | PUBLISH, 'payloadFormatIndicator',
-  0x02, T.U32, W | PUBLISH, 'messageExpiryInterval',
-  0x03, T.Str, W | PUBLISH, 'contentType',
-  0x08, T.Str, W | PUBLISH, 'responseTopic',
-  0x09, T.Bin, W | PUBLISH, 'correlationData',
-  0x0b, T.VarInt, PUBLISH | SUBSCRIBE, 'subscriptionIdentifier',
-  0x11, T.U32, CONNECT | CONNACK | DISCONNECT, 'sessionExpiryInterval',
-  0x12, T.Str, CONNACK, 'assignedClientIdentifier',
-  0x13, T.U16, CONNACK, 'serverKeepAlive',
-  0x15, T.Str, CONNECT | CONNACK | AUTH, 'authenticationMethod',
-  0x16, T.Bin, CONNECT | CONNACK | AUTH, 'authenticationData',
-  0x17, T.Flag, CONNECT, 'requestProblemInformation',
-  0x18, T.U32, W, 'willDelayInterval',
-  0x19, T.Flag, CONNECT, 'requestResponseInformation',
-  0x1a, T.Str, CONNACK, 'responseInformation',
-  0x1c, T.Str, CONNACK | DISCONNECT, 'serverReference',
-  0x1f, T.Str, CONNACK | ACKS | SUBACK | UNSUBACK | DISCONNECT | AUTH, 'reasonString',
-  0x21, T.U16, CONNECT | CONNACK, 'receiveMaximum',
-  0x22, T.U16, CONNECT | CONNACK, 'topicAliasMaximum',
-  0x23, T.U16, PUBLISH, 'topicAlias',
-  0x24, T.Byte, CONNACK, 'maximumQoS',
-  0x25, T.Flag, CONNACK, 'retainAvailable',
-  0x26, T.Pair, ALL | W, 'userProperties',
-  0x27, T.U32, CONNECT | CONNACK, 'maximumPacketSize',
-  0x28, T.Flag, CONNACK, 'wildcardSubscriptionAvailable',
-  0x29, T.Flag, CONNACK, 'subscriptionIdentifiersAvailable',
-  0x2a, T.Flag, CONNACK, 'sharedSubscriptionAvailable',
+  0x01, T.Flag, P.W | P.PUBLISH, 'payloadFormatIndicator',
+  0x02, T.U32, P.W | P.PUBLISH, 'messageExpiryInterval',
+  0x03, T.Str, P.W | P.PUBLISH, 'contentType',
+  0x08, T.Str, P.W | P.PUBLISH, 'responseTopic',
+  0x09, T.Bin, P.W | P.PUBLISH, 'correlationData',
+  0x0b, T.VarInt, P.PUBLISH | P.SUBSCRIBE, 'subscriptionIdentifier',
+  0x11, T.U32, P.CONNECT | P.CONNACK | P.DISCONNECT, 'sessionExpiryInterval',
+  0x12, T.Str, P.CONNACK, 'assignedClientIdentifier',
+  0x13, T.U16, P.CONNACK, 'serverKeepAlive',
+  0x15, T.Str, P.CONNECT | P.CONNACK | P.AUTH, 'authenticationMethod',
+  0x16, T.Bin, P.CONNECT | P.CONNACK | P.AUTH, 'authenticationData',
+  0x17, T.Flag, P.CONNECT, 'requestProblemInformation',
+  0x18, T.U32, P.W, 'willDelayInterval',
+  0x19, T.Flag, P.CONNECT, 'requestResponseInformation',
+  0x1a, T.Str, P.CONNACK, 'responseInformation',
+  0x1c, T.Str, P.CONNACK | P.DISCONNECT, 'serverReference',
+  0x1f, T.Str, P.CONNACK | P.ACKS | P.SUBACK | P.UNSUBACK | P.DISCONNECT | P.AUTH, 'reasonString',
+  0x21, T.U16, P.CONNECT | P.CONNACK, 'receiveMaximum',
+  0x22, T.U16, P.CONNECT | P.CONNACK, 'topicAliasMaximum',
+  0x23, T.U16, P.PUBLISH, 'topicAlias',
+  0x24, T.Byte, P.CONNACK, 'maximumQoS',
+  0x25, T.Flag, P.CONNACK, 'retainAvailable',
+  0x26, T.Pair, P.ALL | P.W, 'userProperties',
+  0x27, T.U32, P.CONNECT | P.CONNACK, 'maximumPacketSize',
+  0x28, T.Flag, P.CONNACK, 'wildcardSubscriptionAvailable',
+  0x29, T.Flag, P.CONNACK, 'subscriptionIdentifiersAvailable',
+  0x2a, T.Flag, P.CONNACK, 'sharedSubscriptionAvailable',
 ];
 
 function find(id: number): number {
@@ -125,19 +129,13 @@ function intOk(id: number, type: number, v: unknown): boolean {
   return typeof v === 'number' && v >= 0 && v <= maxOf(type) && Math.floor(v) === v && valueOk(id, v);
 }
 
-function strSize(s: unknown): number {
-  if (typeof s !== 'string') return Status.BadParameter;
-  const n = utf8Length(s);
-  return n < 0 ? n : n > 65535 ? Status.TooLarge : n + 2;
-}
-
 /** Size of one value of the given type (without its identifier byte). */
 function valueSize(id: number, type: number, v: unknown): number {
   switch (type) {
     case T.Flag:
       return typeof v === 'boolean' ? 1 : Status.BadParameter;
     case T.Str:
-      return strSize(v);
+      return stringSize(v);
     case T.Bin:
       return v instanceof Uint8Array && v.length <= 65535 ? v.length + 2 : Status.BadParameter;
     case T.VarInt:
@@ -168,7 +166,7 @@ export function propertiesDataLength(props: MqttProperties | undefined | null, p
       const list = v as unknown[];
       if (!Array.isArray(list) || (list.length & 1) !== 0) return Status.BadParameter;
       for (let k = 0; k < list.length; k++) {
-        const n = strSize(list[k]);
+        const n = stringSize(list[k]);
         if (n < 0) return n;
         total += n;
       }
@@ -198,12 +196,6 @@ export function propertiesSize(props: MqttProperties | undefined | null, packetT
   return n < 0 ? n : varintSize(n) + n;
 }
 
-function writeStr(buf: Uint8Array, off: number, s: string): number {
-  const end = utf8Encode(s, buf, off + 2);
-  writeU16(buf, off, end - off - 2);
-  return end;
-}
-
 function writeValue(buf: Uint8Array, off: number, id: number, type: number, v: unknown): number {
   buf[off++] = id;
   switch (type) {
@@ -220,7 +212,7 @@ function writeValue(buf: Uint8Array, off: number, id: number, type: number, v: u
     case T.VarInt:
       return writeVarint(buf, off, v as number);
     case T.Str:
-      return writeStr(buf, off, v as string);
+      return writeString(buf, off, v as string);
     default: {
       const b = v as Uint8Array;
       writeU16(buf, off, b.length);
@@ -253,8 +245,8 @@ export function writeProperties(
       const list = v as string[];
       for (let k = 0; k < list.length; k += 2) {
         buf[off++] = id;
-        off = writeStr(buf, off, list[k]);
-        off = writeStr(buf, off, list[k + 1]);
+        off = writeString(buf, off, list[k]);
+        off = writeString(buf, off, list[k + 1]);
       }
     } else if (Array.isArray(v)) {
       for (let k = 0; k < v.length; k++) off = writeValue(buf, off, id, type, v[k]);
@@ -263,6 +255,37 @@ export function writeProperties(
     }
   }
   return off;
+}
+
+/**
+ * Remaining Length of a packet that ends in the optional MQTT 5 tail "reason
+ * code, properties" (PUBACK ... PUBCOMP, DISCONNECT, AUTH): both may be
+ * omitted for code 0 with no properties (§3.4.2.1, §3.14.2.1, §3.15.2.1).
+ * `base` counts the bytes before the tail; the property data length goes to
+ * `lens[0]`. Returns a negative status for bad properties.
+ */
+export function reasonTailSize(code: number, props: MqttProperties | undefined, packetType: number, base: number, lens: number[]): number {
+  const p = propertiesDataLength(props, packetType);
+  if (p < 0) return p;
+  lens[0] = p;
+  if (p === 0) return code === 0 ? base : base + 1;
+  return base + 1 + varintSize(p) + p;
+}
+
+/**
+ * Reads the optional MQTT 5 tail "reason code, properties" at `buf[pos..end)`
+ * into `out`: a code not in `allowed` is a {@link Status.ProtocolError}, bad
+ * properties are what {@link readPacketProperties} says, anything left over is
+ * {@link Status.Malformed}. Returns {@link Status.Ok} or the status.
+ */
+export function readReasonTail(buf: Uint8Array, pos: number, end: number, allowed: number[], out: PacketView): number {
+  if (pos < end) {
+    out.reasonCode = buf[pos++];
+    if (allowed.indexOf(out.reasonCode) < 0) return Status.ProtocolError;
+    if (pos < end) pos = readPacketProperties(buf, pos, end, out.type, out);
+    if (pos < 0) return pos;
+  }
+  return pos === end ? Status.Ok : Status.Malformed;
 }
 
 /**
@@ -282,7 +305,7 @@ export function readPropertiesLength(buf: Uint8Array, off: number, end: number):
  * `out.propertiesOffset` / `out.propertiesLength` (and the Topic Alias in
  * `out.topicAlias`). Returns the position after the field, or a negative status.
  */
-export function readPacketProperties(buf: Uint8Array, pos: number, end: number, packetType: number, out: MqttPacket): number {
+export function readPacketProperties(buf: Uint8Array, pos: number, end: number, packetType: number, out: PacketView): number {
   const pl = readPropertiesLength(buf, pos, end);
   if (pl < 0) return pl;
   pos += varintSize(pl);

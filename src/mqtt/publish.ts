@@ -6,11 +6,13 @@ import { Status } from '../core/status';
 import { readU16, writeU16, copyBytes } from '../core/bytes';
 import { utf8Encode, utf8Length } from '../core/utf8';
 import { MAX_REMAINING_LENGTH, PacketType, ProtocolVersion } from './constants';
-import type { MqttPacket } from './packet';
+import type { PacketView } from './packet';
 import type { MqttProperties } from './properties';
 import { propertiesDataLength, readPacketProperties, writeProperties } from './properties';
 import { checkTopicName, topicNameLength } from './topic';
 import { varintSize, writeVarint } from './varint';
+import type {} from '../flags';
+
 
 /** What a PUBLISH carries. */
 export interface PublishInfo {
@@ -54,7 +56,7 @@ function publishRemaining(p: PublishInfo, version: number, tl: number, pl: numbe
     if (id === undefined || !(id >= 1 && id <= 0xffff)) return Status.BadParameter;
   } else if (p.dup) return Status.BadParameter; // §3.3.1.1: DUP is 0 for QoS 0
   let n = 2 + tl + pl + (qos > 0 ? 2 : 0);
-  if (version === ProtocolVersion.V5) {
+  if (globalThis.FIELDMQ_MQTT5 !== false && version === ProtocolVersion.V5) {
     const pr = propertiesDataLength(p.properties, PacketType.PUBLISH);
     if (pr < 0) return pr;
     if (tl === 0 && !(p.properties && p.properties.topicAlias)) return Status.InvalidTopic;
@@ -143,7 +145,7 @@ function writePublishRest(
   buf[off] = 0x30 | (p.dup ? 8 : 0) | (p.qos << 1) | (p.retain ? 1 : 0);
   writeU16(buf, writeVarint(buf, off + 1, r), tl);
   if (p.qos > 0) q = writeU16(buf, q, p.packetId as number);
-  if (version === ProtocolVersion.V5) q = writeProperties(p.properties, propertiesDataLength(p.properties, 3), buf, q);
+  if (globalThis.FIELDMQ_MQTT5 !== false && version === ProtocolVersion.V5) q = writeProperties(p.properties, propertiesDataLength(p.properties, 3), buf, q);
   const d = p.payload;
   if (typeof d === 'string') q = utf8Encode(d, buf, q);
   else if (d) q = copyBytes(d, p.payloadOffset === undefined ? 0 : p.payloadOffset, pl, buf, q);
@@ -164,7 +166,7 @@ export function decodePublishBody(
   end: number,
   flags: number,
   version: number,
-  out: MqttPacket,
+  out: PacketView,
 ): number {
   const qos = (flags >> 1) & 3;
   if (qos === 3) return Status.Malformed;
@@ -188,7 +190,7 @@ export function decodePublishBody(
     out.packetId = id;
     pos += 2;
   }
-  if (version === ProtocolVersion.V5) {
+  if (globalThis.FIELDMQ_MQTT5 !== false && version === ProtocolVersion.V5) {
     pos = readPacketProperties(buf, pos, end, PacketType.PUBLISH, out);
     if (pos < 0) return pos;
     if (tl === 0 && out.topicAlias === 0) return Status.ProtocolError; // §3.3.2.1

@@ -46,18 +46,18 @@ export function tagState(tag: number): number {
  */
 export class Outbox {
   readonly q: MessageQueue;
-  private nextId: number;
+  private nextId_: number;
 
   constructor(slots: number, slotSize: number) {
     this.q = new MessageQueue(slots, slotSize);
-    this.nextId = 0;
+    this.nextId_ = 0;
   }
 
   /** A packet id not used by any outbox entry (1..65535), or {@link Status.Full}. */
   freeId(): number {
     for (let tries = 0; tries < 65535; tries++) {
-      this.nextId = this.nextId >= 0xffff ? 1 : this.nextId + 1;
-      if (this.q.findTag(0xffff, this.nextId) < 0) return this.nextId;
+      this.nextId_ = this.nextId_ >= 0xffff ? 1 : this.nextId_ + 1;
+      if (this.q.findTag(0xffff, this.nextId_) < 0) return this.nextId_;
     }
     return Status.Full;
   }
@@ -95,32 +95,32 @@ export class Outbox {
  * with one of these ids is acknowledged again but not delivered twice.
  */
 export class InboundIds {
-  private readonly ids: Uint16Array;
-  private n: number;
+  private readonly ids_: Uint16Array;
+  private n_: number;
 
   constructor(capacity: number) {
-    this.ids = new Uint16Array(capacity);
-    this.n = 0;
+    this.ids_ = new Uint16Array(capacity);
+    this.n_ = 0;
   }
 
   /** True when `id` is awaiting its PUBREL. */
   has(id: number): boolean {
-    for (let i = 0; i < this.n; i++) if (this.ids[i] === id) return true;
+    for (let i = 0; i < this.n_; i++) if (this.ids_[i] === id) return true;
     return false;
   }
 
   /** Records `id`: {@link Status.Ok}, or {@link Status.Full}. */
   add(id: number): number {
-    if (this.n === this.ids.length) return Status.Full;
-    this.ids[this.n++] = id;
+    if (this.n_ === this.ids_.length) return Status.Full;
+    this.ids_[this.n_++] = id;
     return Status.Ok;
   }
 
   /** Forgets `id` (on PUBREL). */
   remove(id: number): void {
-    for (let i = 0; i < this.n; i++) {
-      if (this.ids[i] === id) {
-        this.ids[i] = this.ids[--this.n];
+    for (let i = 0; i < this.n_; i++) {
+      if (this.ids_[i] === id) {
+        this.ids_[i] = this.ids_[--this.n_];
         return;
       }
     }
@@ -128,7 +128,7 @@ export class InboundIds {
 
   /** Forgets everything (a new session). */
   clear(): void {
-    this.n = 0;
+    this.n_ = 0;
   }
 }
 
@@ -139,19 +139,19 @@ export class InboundIds {
  * (the application's own string objects: no copies).
  */
 export class OutAliases {
-  private readonly topics: (string | null)[];
-  private limit: number;
+  private readonly topics_: (string | null)[];
+  private limit_: number;
 
   constructor(capacity: number) {
-    this.topics = [];
-    for (let i = 0; i < capacity; i++) this.topics.push(null);
-    this.limit = 0;
+    this.topics_ = [];
+    for (let i = 0; i < capacity; i++) this.topics_.push(null);
+    this.limit_ = 0;
   }
 
   /** Starts a connection whose server accepts `serverMax` aliases. */
   reset(serverMax: number): void {
-    for (let i = 0; i < this.topics.length; i++) this.topics[i] = null;
-    this.limit = serverMax < this.topics.length ? serverMax : this.topics.length;
+    for (let i = 0; i < this.topics_.length; i++) this.topics_[i] = null;
+    this.limit_ = serverMax < this.topics_.length ? serverMax : this.topics_.length;
   }
 
   /**
@@ -160,8 +160,8 @@ export class OutAliases {
    * ({@link OutAliases.assign} once it is sent), 0 when none is available.
    */
   lookup(topic: string): number {
-    for (let i = 0; i < this.limit; i++) {
-      const t = this.topics[i];
+    for (let i = 0; i < this.limit_; i++) {
+      const t = this.topics_[i];
       if (t === topic) return i + 1;
       if (t === null) return -(i + 1);
     }
@@ -170,7 +170,7 @@ export class OutAliases {
 
   /** Records that the server now maps `alias` to `topic`. */
   assign(alias: number, topic: string): void {
-    if (alias >= 1 && alias <= this.limit) this.topics[alias - 1] = topic;
+    if (alias >= 1 && alias <= this.limit_) this.topics_[alias - 1] = topic;
   }
 }
 
@@ -180,23 +180,23 @@ export class OutAliases {
  */
 export class InAliases {
   readonly buf: Uint8Array;
-  private readonly lens: Uint16Array;
+  private readonly lens_: Uint16Array;
   readonly maxTopic: number;
 
   constructor(capacity: number, maxTopic: number) {
     this.buf = new Uint8Array(capacity * maxTopic);
-    this.lens = new Uint16Array(capacity + 1);
+    this.lens_ = new Uint16Array(capacity + 1);
     this.maxTopic = maxTopic;
   }
 
   /** Number of aliases accepted (the Topic Alias Maximum to announce). */
   get capacity(): number {
-    return this.lens.length - 1;
+    return this.lens_.length - 1;
   }
 
   /** Forgets every alias (a new connection). */
   clear(): void {
-    for (let i = 0; i < this.lens.length; i++) this.lens[i] = 0;
+    for (let i = 0; i < this.lens_.length; i++) this.lens_[i] = 0;
   }
 
   /** Records `alias` → `src[off..off+len)`: {@link Status.Ok}, {@link Status.BadParameter} (alias out of range), {@link Status.TooLarge}. */
@@ -204,13 +204,13 @@ export class InAliases {
     if (alias < 1 || alias > this.capacity) return Status.BadParameter;
     if (len > this.maxTopic) return Status.TooLarge;
     copyBytes(src, off, len, this.buf, (alias - 1) * this.maxTopic);
-    this.lens[alias] = len;
+    this.lens_[alias] = len;
     return Status.Ok;
   }
 
   /** Length of the topic of `alias` (its bytes start at `(alias - 1) * maxTopic`), or {@link Status.NotFound}. */
   length(alias: number): number {
-    if (alias < 1 || alias > this.capacity || this.lens[alias] === 0) return Status.NotFound;
-    return this.lens[alias];
+    if (alias < 1 || alias > this.capacity || this.lens_[alias] === 0) return Status.NotFound;
+    return this.lens_[alias];
   }
 }

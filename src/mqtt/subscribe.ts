@@ -6,12 +6,14 @@
 import { Status } from '../core/status';
 import { readU16, writeU16 } from '../core/bytes';
 import { PacketType, ProtocolVersion } from './constants';
-import type { MqttPacket } from './packet';
+import type { MqttPacket, PacketView } from './packet';
 import type { MqttProperties } from './properties';
 import { propertiesDataLength, readPacketProperties, writeProperties } from './properties';
 import { checkTopicFilter, topicFilterLength } from './topic';
 import { varintSize } from './varint';
 import { fieldEnd, packetIdOk, packetRoom, writeFixedHeader, writeString } from './wire';
+import type {} from '../flags';
+
 
 /** One topic filter of a SUBSCRIBE with its options (MQTT 5.0 §3.8.3.1). */
 export interface Subscription {
@@ -71,7 +73,7 @@ const UNSUBACK_V5 = [0x00, 0x11, 0x80, 0x83, 0x87, 0x8f, 0x91];
 function optionsByte(s: Subscription, version: number): number {
   const rh = s.retainHandling === undefined ? 0 : s.retainHandling;
   if (!(s.qos >= 0 && s.qos <= 2 && (s.qos | 0) === s.qos)) return Status.BadParameter;
-  if (version === ProtocolVersion.V311) {
+  if (globalThis.FIELDMQ_MQTT5 === false || version === ProtocolVersion.V311) {
     return s.noLocal || s.retainAsPublished || rh ? Status.BadParameter : s.qos;
   }
   if (!(rh >= 0 && rh <= 2)) return Status.BadParameter;
@@ -91,7 +93,7 @@ function subRemaining(
   if (version !== ProtocolVersion.V311 && version !== ProtocolVersion.V5) return Status.Unsupported;
   if (version === ProtocolVersion.V311 && props) return Status.BadParameter;
   let n = 2;
-  if (version === ProtocolVersion.V5) {
+  if (globalThis.FIELDMQ_MQTT5 !== false && version === ProtocolVersion.V5) {
     const p = propertiesDataLength(props, unsub ? PacketType.UNSUBSCRIBE : PacketType.SUBSCRIBE);
     if (p < 0) return p;
     lens[0] = p;
@@ -128,7 +130,7 @@ export function encodeSubscribe(s: SubscribeInfo, version: number, buf: Uint8Arr
   if (room < 0) return room;
   let p = writeFixedHeader(buf, off, (PacketType.SUBSCRIBE << 4) | 2, r);
   p = writeU16(buf, p, s.packetId);
-  if (version === ProtocolVersion.V5) p = writeProperties(s.properties, lens[0], buf, p);
+  if (globalThis.FIELDMQ_MQTT5 !== false && version === ProtocolVersion.V5) p = writeProperties(s.properties, lens[0], buf, p);
   for (let i = 0; i < s.subscriptions.length; i++) {
     const sub = s.subscriptions[i];
     p = writeString(buf, p, sub.topic);
@@ -153,7 +155,7 @@ export function encodeUnsubscribe(u: UnsubscribeInfo, version: number, buf: Uint
   if (room < 0) return room;
   let p = writeFixedHeader(buf, off, (PacketType.UNSUBSCRIBE << 4) | 2, r);
   p = writeU16(buf, p, u.packetId);
-  if (version === ProtocolVersion.V5) p = writeProperties(u.properties, lens[0], buf, p);
+  if (globalThis.FIELDMQ_MQTT5 !== false && version === ProtocolVersion.V5) p = writeProperties(u.properties, lens[0], buf, p);
   for (let i = 0; i < u.topics.length; i++) p = writeString(buf, p, u.topics[i]);
   return p;
 }
@@ -235,13 +237,13 @@ export function encodeUnsuback(a: UnsubackInfo, version: number, buf: Uint8Array
 }
 
 /** Reads packet id and (MQTT 5) properties at the start of a SUB/UNSUB/ack body; returns the new position. */
-function readIdAndProps(buf: Uint8Array, pos: number, end: number, version: number, out: MqttPacket): number {
+function readIdAndProps(buf: Uint8Array, pos: number, end: number, version: number, out: PacketView): number {
   if (pos + 2 > end) return Status.Malformed;
   const id = readU16(buf, pos);
   if (id === 0) return Status.Malformed;
   out.packetId = id;
   pos += 2;
-  if (version === ProtocolVersion.V5) {
+  if (globalThis.FIELDMQ_MQTT5 !== false && version === ProtocolVersion.V5) {
     pos = readPacketProperties(buf, pos, end, out.type, out);
     if (pos < 0) return pos;
   }
@@ -281,12 +283,13 @@ export function decodeSubscribeBody(buf: Uint8Array, pos: number, end: number, v
 }
 
 /** Decodes a SUBACK (9) or UNSUBACK (11) body; the reason codes are the payload bytes. */
-export function decodeSubackBody(buf: Uint8Array, pos: number, end: number, version: number, out: MqttPacket): number {
+export function decodeSubackBody(buf: Uint8Array, pos: number, end: number, version: number, out: PacketView): number {
   pos = readIdAndProps(buf, pos, end, version, out);
   if (pos < 0) return pos;
-  if (out.type === PacketType.UNSUBACK && version === ProtocolVersion.V311) return pos === end ? Status.Ok : Status.Malformed;
+  const v5 = globalThis.FIELDMQ_MQTT5 !== false && version === ProtocolVersion.V5;
+  if (out.type === PacketType.UNSUBACK && !v5) return pos === end ? Status.Ok : Status.Malformed;
   if (pos === end) return Status.ProtocolError;
-  const allowed = version === ProtocolVersion.V311 ? SUBACK_V3 : out.type === PacketType.SUBACK ? SUBACK_V5 : UNSUBACK_V5;
+  const allowed = globalThis.FIELDMQ_MQTT5 !== false && v5 ? (out.type === PacketType.SUBACK ? SUBACK_V5 : UNSUBACK_V5) : SUBACK_V3;
   for (; pos < end; pos++) if (allowed.indexOf(buf[pos]) < 0) return Status.ProtocolError;
   return Status.Ok;
 }

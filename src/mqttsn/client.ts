@@ -34,6 +34,15 @@
  * - ignores session messages from any peer but the gateway in use, and GWINFO
  *   sent by other clients (their GwAdd cannot become a peer handle); it does
  *   not answer other clients' SEARCHGW itself.
+ *
+ * Four features are compile-time switches (`src/flags.ts`), all on unless a
+ * device build turns them off (the "standard" profile of scripts/build.ts
+ * turns off all four): QoS 2 (`FIELDMQ_SN_QOS2`), sleep (`FIELDMQ_SN_SLEEP`),
+ * gateway discovery and failover (`FIELDMQ_SN_DISCOVERY`; without it the
+ * `gateway` option is the only gateway) and the Will (`FIELDMQ_SN_WILL`).
+ * Their methods stay in every build and answer {@link Status.Unsupported}
+ * when compiled out. Private members end in `_`: the device build shortens
+ * those names.
  */
 import { Status } from '../core/status';
 import { elapsed } from '../core/clock';
@@ -46,6 +55,7 @@ import { SnMessage } from './message';
 import { decodeMessage } from './decode';
 import { encodeMessage, messageSize } from './encode';
 import { SnGateways, SnTopics, snIdIndex, snTag, snTagTopic } from './state';
+import type {} from '../flags';
 
 /** Where the client is (compare MQTT-SN 1.2 §6.14, Fig. 4, seen from the client). */
 export const enum SnState {
@@ -185,113 +195,114 @@ export class SnClient {
   /** Datagrams dropped because they did not decode (MQTT-SN 1.2 §5). */
   dropped: number;
 
-  private o: SnClientOptions;
-  private x: DatagramTransport;
-  private rx: Uint8Array;
-  private tx: Uint8Array;
+  private o_: SnClientOptions;
+  private x_: DatagramTransport;
+  private rx_: Uint8Array;
+  private tx_: Uint8Array;
   /** The decoded inbound message. */
-  private mi: SnMessage;
+  private mi_: SnMessage;
   /** The outbound message being encoded. */
-  private mo: SnMessage;
+  private mo_: SnMessage;
   /** Queued requests, encoded; the head is the one being worked on. */
-  private q: MessageQueue;
-  private tp: SnTopics;
-  private gw: SnGateways;
-  /** Inbound QoS 2 message ids awaiting PUBREL. */
-  private r2: Uint16Array;
+  private q_: MessageQueue;
+  private tp_: SnTopics;
+  /** Known gateways (discovery only). */
+  private gw_!: SnGateways;
+  /** Inbound QoS 2 message ids awaiting PUBREL (QoS 2 only). */
+  private r2_!: Uint16Array;
   // Settings (ms unless noted).
-  private tr: number;
-  private nr: number;
-  private tw: number;
-  private ts: number;
-  private ka: number;
-  private na: number;
-  private cs: boolean;
+  private tr_: number;
+  private nr_: number;
+  private tw_: number;
+  private ts_: number;
+  private ka_: number;
+  private na_: number;
+  private cs_: boolean;
   /** Will topic (null: none), payload, QoS, retain. */
-  private wt: string | null;
-  private wp: Uint8Array | string;
-  private wq: number;
-  private wr: boolean;
+  private wt_: string | null;
+  private wp_: Uint8Array | string;
+  private wq_: number;
+  private wr_: boolean;
   // Session.
-  private st: SnState;
+  private st_: SnState;
   /** Current gateway handle, or -1. */
-  private g: number;
+  private g_: number;
   /** Configured gateway handle, or -1. */
-  private cfg: number;
+  private cfg_: number;
   /** Gateway of the last accepted session, or -1. */
-  private lg: number;
+  private lg_: number;
   /** MsgType of the outstanding request (0: none). */
-  private k: number;
+  private k_: number;
   /** MsgId the outstanding request waits for. */
-  private wm: number;
+  private wm_: number;
   /** Retransmissions of the outstanding request so far. */
-  private rn: number;
+  private rn_: number;
   /** When the outstanding request was last sent. */
-  private rt: number;
+  private rt_: number;
   /** When anything was last sent to the gateway (keep-alive). */
-  private lt: number;
+  private lt_: number;
   /** T_WAIT hold: start time, or -1. */
-  private hw: number;
+  private hw_: number;
   /** Sleep duration (s) requested or in force; 0 for a plain DISCONNECT. */
-  private sd: number;
+  private sd_: number;
   /** When the current asleep period began. */
-  private sa: number;
+  private sa_: number;
   /** Last MsgId used. */
-  private mid: number;
+  private mid_: number;
   /** The time of the current poll. */
-  private now: number;
+  private now_: number;
   // Discovery.
-  private sg: boolean;
-  private sn: number;
-  private ss: number;
-  private sdl: number;
+  private sg_: boolean;
+  private sn_: number;
+  private ss_: number;
+  private sdl_: number;
   /** SEARCHGW radius. */
-  private rad: number;
+  private rad_: number;
 
   /** Builds the client and allocates every buffer and table it will use. Throws only on impossible sizes. */
   constructor(o: SnClientOptions) {
     const size = o.packetSize || 128;
     const p = o.predefined || [];
     const w = o.will;
-    this.o = o;
-    this.x = o.transport;
-    this.rx = new Uint8Array(size);
-    this.tx = new Uint8Array(size);
-    this.mi = new SnMessage();
-    this.mo = new SnMessage();
-    this.q = new MessageQueue(o.maxInflight || 4, size);
-    this.tp = new SnTopics(o.maxTopics || 8);
-    this.gw = new SnGateways(o.maxGateways || 4);
-    this.r2 = new Uint16Array(o.maxInbound || 4);
-    this.tr = o.tRetry || 10000;
-    this.nr = o.nRetry ?? 3;
-    this.tw = o.tWait ?? 300000;
-    this.ts = o.tSearchGw ?? 5000;
-    this.ka = (o.keepAlive ?? 60) * 1000;
-    this.na = o.nAdv || 2;
-    this.cs = o.cleanSession ?? true;
-    this.rad = o.radius ?? 1;
-    this.wt = w ? w.topic : null;
-    this.wp = w ? w.payload : '';
-    this.wq = w ? w.qos : 0;
-    this.wr = w ? w.retain : false;
-    this.g = this.cfg = o.gateway ?? -1;
-    this.st = SnState.Disconnected;
-    this.dropped = this.k = this.wm = this.rn = this.rt = this.lt = this.sd = this.sa = this.mid = 0;
-    this.now = this.sn = this.ss = this.sdl = 0;
-    this.hw = this.lg = -1;
-    this.sg = false;
-    for (let i = 0; i < p.length; i++) this.tp.add(p[i][0], p[i][1], TopicIdType.Predefined, this.q);
+    this.o_ = o;
+    this.x_ = o.transport;
+    this.rx_ = new Uint8Array(size);
+    this.tx_ = new Uint8Array(size);
+    this.mi_ = new SnMessage();
+    this.mo_ = new SnMessage();
+    this.q_ = new MessageQueue(o.maxInflight || 4, size);
+    this.tp_ = new SnTopics(o.maxTopics || 8);
+    if (globalThis.FIELDMQ_SN_DISCOVERY !== false) this.gw_ = new SnGateways(o.maxGateways || 4);
+    if (globalThis.FIELDMQ_SN_QOS2 !== false) this.r2_ = new Uint16Array(o.maxInbound || 4);
+    this.tr_ = o.tRetry || 10000;
+    this.nr_ = o.nRetry ?? 3;
+    this.tw_ = o.tWait ?? 300000;
+    this.ts_ = o.tSearchGw ?? 5000;
+    this.ka_ = (o.keepAlive ?? 60) * 1000;
+    this.na_ = o.nAdv || 2;
+    this.cs_ = o.cleanSession ?? true;
+    this.rad_ = o.radius ?? 1;
+    this.wt_ = globalThis.FIELDMQ_SN_WILL !== false && w ? w.topic : null;
+    this.wp_ = w ? w.payload : '';
+    this.wq_ = w ? w.qos : 0;
+    this.wr_ = w ? w.retain : false;
+    this.g_ = this.cfg_ = o.gateway ?? -1;
+    this.st_ = SnState.Disconnected;
+    this.dropped = this.k_ = this.wm_ = this.rn_ = this.rt_ = this.lt_ = this.sd_ = this.sa_ = this.mid_ = 0;
+    this.now_ = this.sn_ = this.ss_ = this.sdl_ = 0;
+    this.hw_ = this.lg_ = -1;
+    this.sg_ = false;
+    for (let i = 0; i < p.length; i++) this.tp_.add(p[i][0], p[i][1], TopicIdType.Predefined, this.q_);
   }
 
   /** Where the client is: a {@link SnState}. */
   state(): number {
-    return this.st;
+    return this.st_;
   }
 
   /** Peer handle of the gateway in use (or last used), or -1. */
   gateway(): number {
-    return this.g;
+    return this.g_;
   }
 
   /**
@@ -299,14 +310,16 @@ export class SnClient {
    * else to the first known one, else after a SEARCHGW (§6.1). From Asleep or
    * Awake this returns the client to Active (§6.14). The result arrives in
    * `onConnect`. Returns {@link Status.Ok}, or {@link Status.IllegalState}
-   * when already Active or Disconnecting.
+   * when already Active or Disconnecting, or when no gateway is known in a
+   * build without discovery (`FIELDMQ_SN_DISCOVERY`: give `gateway`).
    */
   connect(): number {
-    const s = this.st;
+    const s = this.st_;
     if (s === SnState.Active || s === SnState.Disconnecting) return Status.IllegalState;
-    if (s < SnState.Connecting) this.pick();
-    this.k = 0;
-    this.go();
+    if (s < SnState.Connecting) this.pick_();
+    if (globalThis.FIELDMQ_SN_DISCOVERY === false && this.g_ < 0) return Status.IllegalState;
+    this.k_ = 0;
+    this.go_();
     return Status.Ok;
   }
 
@@ -316,11 +329,11 @@ export class SnClient {
    * Returns {@link Status.Ok}.
    */
   disconnect(): number {
-    if (this.st < SnState.Active) {
-      this.st = SnState.Disconnected;
-      this.sg = false;
-      this.k = 0;
-    } else this.bye(0);
+    if (this.st_ < SnState.Active) {
+      this.st_ = SnState.Disconnected;
+      this.sg_ = false;
+      this.k_ = 0;
+    } else this.bye_(0);
     return Status.Ok;
   }
 
@@ -328,29 +341,37 @@ export class SnClient {
    * Goes to sleep for `duration` seconds (1..65535) with DISCONNECT(duration)
    * (§6.14); while asleep the client wakes every `duration` seconds to fetch
    * what the gateway buffered. Also changes the duration while asleep.
-   * Returns {@link Status.Ok}, {@link Status.BadParameter} or
-   * {@link Status.IllegalState} (no session).
+   * Returns {@link Status.Ok}, {@link Status.BadParameter},
+   * {@link Status.IllegalState} (no session) or {@link Status.Unsupported}
+   * (a build without sleep, `FIELDMQ_SN_SLEEP`).
    */
   sleep(duration: number): number {
-    if (!(duration >= 1 && duration <= 65535)) return Status.BadParameter;
-    if (this.st < SnState.Active) return Status.IllegalState;
-    this.bye(duration);
-    return Status.Ok;
+    if (globalThis.FIELDMQ_SN_SLEEP !== false) {
+      if (!(duration >= 1 && duration <= 65535)) return Status.BadParameter;
+      if (this.st_ < SnState.Active) return Status.IllegalState;
+      this.bye_(duration);
+      return Status.Ok;
+    }
+    return Status.Unsupported;
   }
 
   /**
    * Broadcasts SEARCHGW (§6.1) after a random delay of up to T_SEARCHGW, then
    * again with exponential back-off until a GWINFO or ADVERTISE arrives.
-   * Returns {@link Status.Ok}.
+   * Returns {@link Status.Ok}, or {@link Status.Unsupported} in a build
+   * without discovery (`FIELDMQ_SN_DISCOVERY`).
    */
   searchGateway(): number {
-    if (!this.sg) {
-      this.sg = true;
-      this.sn = 0;
-      this.ss = -1; // the delay starts at the next poll
-      this.sdl = ((this.o.random || Math.random)() * this.ts) | 0;
+    if (globalThis.FIELDMQ_SN_DISCOVERY !== false) {
+      if (!this.sg_) {
+        this.sg_ = true;
+        this.sn_ = 0;
+        this.ss_ = -1; // the delay starts at the next poll
+        this.sdl_ = ((this.o_.random || Math.random)() * this.ts_) | 0;
+      }
+      return Status.Ok;
     }
-    return Status.Ok;
+    return Status.Unsupported;
   }
 
   /**
@@ -361,10 +382,10 @@ export class SnClient {
    * (Disconnected).
    */
   register(topicName: string): number {
-    if (!this.st) return Status.IllegalState;
-    const i = this.name(topicName);
+    if (!this.st_) return Status.IllegalState;
+    const i = this.name_(topicName);
     // A marker with no bytes: the REGISTER itself is built when it is sent.
-    return i < 0 ? i : this.q.commit(0, snTag(MsgType.REGISTER, 0, i));
+    return i < 0 ? i : this.q_.commit(0, snTag(MsgType.REGISTER, 0, i));
   }
 
   /**
@@ -385,37 +406,39 @@ export class SnClient {
    *   {@link Status.BadParameter} (QoS, or QoS -1 with a topic name),
    *   {@link Status.IllegalState} (Disconnected; QoS -1: no gateway known),
    *   {@link Status.Full} (queue or topic table full), {@link Status.TooLarge}
-   *   (more than `packetSize`), or an encoding status.
+   *   (more than `packetSize`), {@link Status.Unsupported} (QoS 2 in a build
+   *   without it, `FIELDMQ_SN_QOS2`), or an encoding status.
    */
   publish(topic: string | number, payload: Uint8Array | string, qos: number, retain: boolean): number {
-    const m = this.mo;
+    const m = this.mo_;
     let i = -1;
-    if (typeof topic === 'string' && !this.short(topic)) {
-      i = this.tp.find(topic, TopicIdType.Predefined);
+    if (globalThis.FIELDMQ_SN_QOS2 === false && qos > 1) return Status.Unsupported;
+    if (typeof topic === 'string' && !this.short_(topic)) {
+      i = this.tp_.find(topic, TopicIdType.Predefined);
       if (i < 0) {
         if (qos < 0) return Status.BadParameter;
-        i = this.name(topic);
+        i = this.name_(topic);
         if (i < 0) return i;
       } else {
-        topic = this.tp.i[i];
+        topic = this.tp_.i[i];
         i = -1;
       }
     }
-    this.top(topic, MsgType.PUBLISH);
+    this.top_(topic, MsgType.PUBLISH);
     m.qos = qos;
     m.retain = retain;
-    this.pay(payload);
+    this.pay_(payload);
     if (qos < 0) {
-      const n = encodeMessage(m, this.tx, 0);
+      const n = encodeMessage(m, this.tx_, 0);
       if (n < 0) return n;
-      const h = this.pick();
+      const h = this.pick_();
       if (h < 0) return Status.IllegalState;
-      this.x.sendTo(this.tx, 0, n, h, 0);
+      this.x_.sendTo(this.tx_, 0, n, h, 0);
       return 0;
     }
-    const id = qos > 0 ? this.id() : 0;
+    const id = qos > 0 ? this.id_() : 0;
     m.msgId = id;
-    const r = this.enq(snTag(MsgType.PUBLISH, id, i));
+    const r = this.enq_(snTag(MsgType.PUBLISH, id, i));
     return r < 0 ? r : id;
   }
 
@@ -425,52 +448,57 @@ export class SnClient {
    * short topic name, or a pre-defined topic id (a number). The SUBACK arrives
    * in `onAck`. Returns the MsgId, or {@link Status.Full},
    * {@link Status.IllegalState} (Disconnected), {@link Status.BadParameter}
-   * (QoS) or an encoding status.
+   * (QoS), {@link Status.Unsupported} (QoS 2 in a build without it) or an
+   * encoding status.
    */
   subscribe(topic: string | number, qos: number): number {
     let i = -1;
-    if (typeof topic === 'string' && !this.short(topic) && topic.indexOf('+') < 0 && topic.indexOf('#') < 0) {
-      i = this.name(topic);
+    if (globalThis.FIELDMQ_SN_QOS2 === false && qos > 1) return Status.Unsupported;
+    if (typeof topic === 'string' && !this.short_(topic) && topic.indexOf('+') < 0 && topic.indexOf('#') < 0) {
+      i = this.name_(topic);
       if (i < 0) return i;
     }
-    return this.sub(topic, qos, MsgType.SUBSCRIBE, i);
+    return this.sub_(topic, qos, MsgType.SUBSCRIBE, i);
   }
 
   /** Unsubscribes (§6.9) from what {@link SnClient.subscribe} took. Returns the MsgId or a negative Status; the UNSUBACK arrives in `onAck`. */
   unsubscribe(topic: string | number): number {
-    return this.sub(topic, 0, MsgType.UNSUBSCRIBE, -1);
+    return this.sub_(topic, 0, MsgType.UNSUBSCRIBE, -1);
   }
 
   /**
    * Replaces the Will topic at the gateway (WILLTOPICUPD, §6.4) and for later
    * CONNECTs; `topic` null deletes the Will topic and message. The answer
-   * arrives in `onAck`. Returns {@link Status.Ok} or a negative Status.
+   * arrives in `onAck`. Returns {@link Status.Ok} or a negative Status
+   * ({@link Status.Unsupported} in a build without the Will, `FIELDMQ_SN_WILL`).
    */
   willTopicUpdate(topic: string | null, qos: number, retain: boolean): number {
-    const m = this.mo;
+    if (globalThis.FIELDMQ_SN_WILL === false) return Status.Unsupported;
+    const m = this.mo_;
     m.reset();
     m.type = MsgType.WILLTOPICUPD;
     m.hasFlags = !!topic;
     m.text = topic;
     m.qos = qos;
     m.retain = retain;
-    const r = this.enq(snTag(MsgType.WILLTOPICUPD, 0, -1));
+    const r = this.enq_(snTag(MsgType.WILLTOPICUPD, 0, -1));
     if (r >= 0) {
-      this.wt = topic;
-      this.wq = qos;
-      this.wr = retain;
+      this.wt_ = topic;
+      this.wq_ = qos;
+      this.wr_ = retain;
     }
     return r;
   }
 
   /** Replaces the Will message at the gateway (WILLMSGUPD, §6.4) and for later CONNECTs. Returns {@link Status.Ok} or a negative Status. */
   willMessageUpdate(payload: Uint8Array | string): number {
-    const m = this.mo;
+    if (globalThis.FIELDMQ_SN_WILL === false) return Status.Unsupported;
+    const m = this.mo_;
     m.reset();
     m.type = MsgType.WILLMSGUPD;
-    this.pay(payload);
-    const r = this.enq(snTag(MsgType.WILLMSGUPD, 0, -1));
-    if (r >= 0) this.wp = payload;
+    this.pay_(payload);
+    const r = this.enq_(snTag(MsgType.WILLMSGUPD, 0, -1));
+    if (r >= 0) this.wp_ = payload;
     return r;
   }
 
@@ -481,121 +509,131 @@ export class SnClient {
    * keep-alive (§6.11) and the sleep cycle (§6.14).
    */
   poll(now: number): void {
-    const x = this.x;
-    const gw = this.gw;
-    const rx = this.rx;
-    const o = this.o;
+    const x = this.x_;
+    const rx = this.rx_;
+    const o = this.o_;
     let n: number;
-    this.now = now;
+    this.now_ = now;
     while ((n = x.recv(rx, 0, rx.length)) > 0) {
       // A datagram holds exactly one message (§5.2).
-      const r = decodeMessage(rx, 0, n, this.mi);
-      if (r === n) this.in(x.from());
+      const r = decodeMessage(rx, 0, n, this.mi_);
+      if (r === n) this.in_(x.from());
       else {
         this.dropped++;
-        this.err(r < 0 ? r : Status.Malformed);
+        this.err_(r < 0 ? r : Status.Malformed);
       }
     }
-    // §6.1: a gateway that missed N_ADV advertisements is dropped (after half
-    // a period more, for late delivery).
+    if (globalThis.FIELDMQ_SN_DISCOVERY !== false) this.discover_(now);
+    if (this.k_ && elapsed(now, this.rt_) >= this.tr_) {
+      if (this.rn_ < this.nr_) {
+        this.rn_++;
+        this.dup_();
+        this.xmit_();
+      } else this.fail_();
+    }
+    if (this.k_) return; // waiting for an answer
+    const s = this.st_;
+    if (s === SnState.Connecting) this.snd_(MsgType.CONNECT);
+    else if (s === SnState.Disconnecting) this.snd_(MsgType.DISCONNECT);
+    else if (globalThis.FIELDMQ_SN_SLEEP !== false && s === SnState.Asleep) {
+      if (elapsed(now, this.sa_) >= this.sd_ * 1000) {
+        // §6.14: wake up and ask for what the gateway buffered.
+        this.st_ = SnState.Awake;
+        if (o.onWake) o.onWake();
+        this.snd_(MsgType.PINGREQ);
+      }
+    } else if (s === SnState.Active) {
+      if (this.hw_ >= 0 && elapsed(now, this.hw_) >= this.tw_) this.hw_ = -1;
+      while (!this.k_ && this.hw_ < 0 && this.q_.length) this.head_();
+      if (!this.k_ && this.ka_ && elapsed(now, this.lt_) >= this.ka_) this.snd_(MsgType.PINGREQ);
+    }
+  }
+
+  /**
+   * Gateway discovery at time `now` (§6.1): drops a gateway that missed N_ADV
+   * advertisements (after half a period more, for late delivery), and sends
+   * SEARCHGW when its back-off delay is over.
+   */
+  private discover_(now: number): void {
+    if (globalThis.FIELDMQ_SN_DISCOVERY === false) return;
+    const gw = this.gw_;
+    const o = this.o_;
     for (let i = gw.n; i--; ) {
       const d = gw.d[i];
-      if (d && elapsed(now, gw.t[i]) > d * this.na + d / 2) {
+      if (d && elapsed(now, gw.t[i]) > d * this.na_ + d / 2) {
         const h = gw.h[i];
         const id = gw.id[i];
         gw.del(i);
         if (o.onGateway) o.onGateway(id, h, false);
-        if (h === this.g) {
-          if (this.st) this.lost();
-          else this.g = -1;
+        if (h === this.g_) {
+          if (this.st_) this.lost_();
+          else this.g_ = -1;
         }
       }
     }
-    if (this.sg) {
-      if (this.ss < 0) this.ss = now;
-      if (elapsed(now, this.ss) >= this.sdl) {
-        const m = this.mo;
+    if (this.sg_) {
+      if (this.ss_ < 0) this.ss_ = now;
+      if (elapsed(now, this.ss_) >= this.sdl_) {
+        const m = this.mo_;
+        const x = this.x_;
         m.reset();
         m.type = MsgType.SEARCHGW;
-        m.radius = this.rad;
-        x.sendTo(this.tx, 0, encodeMessage(m, this.tx, 0), BROADCAST, this.rad);
-        this.searched();
+        m.radius = this.rad_;
+        x.sendTo(this.tx_, 0, encodeMessage(m, this.tx_, 0), BROADCAST, this.rad_);
+        this.searched_();
       }
-    }
-    if (this.k && elapsed(now, this.rt) >= this.tr) {
-      if (this.rn < this.nr) {
-        this.rn++;
-        this.dup();
-        this.xmit();
-      } else this.fail();
-    }
-    if (this.k) return; // waiting for an answer
-    const s = this.st;
-    if (s === SnState.Connecting) this.snd(MsgType.CONNECT);
-    else if (s === SnState.Disconnecting) this.snd(MsgType.DISCONNECT);
-    else if (s === SnState.Asleep) {
-      if (elapsed(now, this.sa) >= this.sd * 1000) {
-        // §6.14: wake up and ask for what the gateway buffered.
-        this.st = SnState.Awake;
-        if (o.onWake) o.onWake();
-        this.snd(MsgType.PINGREQ);
-      }
-    } else if (s === SnState.Active) {
-      if (this.hw >= 0 && elapsed(now, this.hw) >= this.tw) this.hw = -1;
-      while (!this.k && this.hw < 0 && this.q.length) this.head();
-      if (!this.k && this.ka && elapsed(now, this.lt) >= this.ka) this.snd(MsgType.PINGREQ);
     }
   }
 
   // ---- inbound ----------------------------------------------------------
 
-  /** Handles the decoded message {@link SnClient.mi} from peer `h`. */
-  private in(h: number): void {
-    const m = this.mi;
+  /** Handles the decoded message {@link SnClient.mi_} from peer `h`. */
+  private in_(h: number): void {
+    const m = this.mi_;
     const t = m.type;
-    const o = this.o;
+    const o = this.o_;
     const id = m.msgId;
-    const k = this.k;
-    const s = this.st;
-    const tp = this.tp;
-    const q = this.q;
+    const k = this.k_;
+    const s = this.st_;
+    const tp = this.tp_;
+    const q = this.q_;
     let rc = m.returnCode;
-    if (t === MsgType.ADVERTISE || (t === MsgType.GWINFO && !m.dataLength)) {
+    if (globalThis.FIELDMQ_SN_DISCOVERY !== false && (t === MsgType.ADVERTISE || (t === MsgType.GWINFO && !m.dataLength))) {
       // A GWINFO from another client carries the gateway's address (GwAdd),
       // which a peer-handle transport cannot turn into a handle: ignored.
-      const gw = this.gw;
+      const gw = this.gw_;
       const n = gw.n;
-      gw.heard(m.gwId, h, t ? -1 : m.duration * 1000, this.now);
+      gw.heard(m.gwId, h, t ? -1 : m.duration * 1000, this.now_);
       if (gw.n > n && o.onGateway) o.onGateway(m.gwId, h, true);
-      this.sg = false;
+      this.sg_ = false;
       if (s === SnState.Searching) {
-        this.g = h;
-        this.st = SnState.Connecting;
+        this.g_ = h;
+        this.st_ = SnState.Connecting;
       }
       return;
     }
-    if (t === MsgType.SEARCHGW) {
+    if (globalThis.FIELDMQ_SN_DISCOVERY !== false && t === MsgType.SEARCHGW) {
       // §6.1: another client's identical SEARCHGW counts as our own.
-      if (this.sg && m.radius === this.rad) this.searched();
+      if (this.sg_ && m.radius === this.rad_) this.searched_();
       return;
     }
     // Everything else is session traffic: only from the gateway in use.
-    if (h !== this.g) return;
+    if (h !== this.g_) return;
     // §6.14: while awake, anything but PINGRESP restarts T_RETRY.
-    if (s === SnState.Awake) this.rt = this.now;
+    if (globalThis.FIELDMQ_SN_SLEEP !== false && s === SnState.Awake) this.rt_ = this.now_;
     switch (t) {
       case MsgType.CONNACK:
         if (s === SnState.Connecting && k) {
-          this.k = 0;
-          if (rc) this.st = SnState.Disconnected;
+          this.k_ = 0;
+          if (rc) this.st_ = SnState.Disconnected;
           else {
-            this.st = SnState.Active;
+            this.st_ = SnState.Active;
             // §6.3: a new session (or another gateway) forgets topic ids and inbound QoS 2 state.
-            if (this.cs || this.g !== this.lg) {
+            if (this.cs_ || this.g_ !== this.lg_) {
               tp.reset();
-              this.r2.fill(0);
+              if (globalThis.FIELDMQ_SN_QOS2 !== false) this.r2_.fill(0);
             }
-            this.lg = this.g;
+            this.lg_ = this.g_;
           }
           if (o.onConnect) o.onConnect(rc);
         }
@@ -603,50 +641,51 @@ export class SnClient {
       case MsgType.WILLTOPICREQ:
       case MsgType.WILLMSGREQ:
         // §6.2: answered with WILLTOPIC / WILLMSG, the next type up.
-        if (s === SnState.Connecting) this.snd(t + 1);
+        if (globalThis.FIELDMQ_SN_WILL !== false && s === SnState.Connecting) this.snd_(t + 1);
         break;
       case MsgType.REGISTER: {
         // §6.10: the gateway names a topic id it will publish with. One string
         // per registration (never per message); a full table refuses it.
-        const i = this.name(utf8Decode(this.rx, m.dataOffset, m.dataOffset + m.dataLength));
+        const i = this.name_(utf8Decode(this.rx_, m.dataOffset, m.dataOffset + m.dataLength));
         rc = 0;
         if (i < 0) {
           rc = ReturnCode.Congestion;
-          this.err(i);
+          this.err_(i);
         } else tp.i[i] = m.topicId;
-        this.ack(MsgType.REGACK, m.topicId, id, rc);
+        this.ack_(MsgType.REGACK, m.topicId, id, rc);
         break;
       }
       case MsgType.PUBLISH:
-        this.pub();
+        this.pub_();
         break;
-      case MsgType.PUBREL: {
-        const i = snIdIndex(this.r2, id);
-        if (i >= 0) this.r2[i] = 0;
-        this.ack(MsgType.PUBCOMP, 0, id, 0);
+      case MsgType.PUBREL:
+        if (globalThis.FIELDMQ_SN_QOS2 !== false) {
+          const i = snIdIndex(this.r2_, id);
+          if (i >= 0) this.r2_[i] = 0;
+          this.ack_(MsgType.PUBCOMP, 0, id, 0);
+        }
         break;
-      }
       case MsgType.PINGREQ:
-        this.ack(MsgType.PINGRESP, 0, 0, 0);
+        this.ack_(MsgType.PINGRESP, 0, 0, 0);
         break;
       case MsgType.PINGRESP:
         if (k === MsgType.PINGREQ) {
-          this.k = 0;
-          if (s === SnState.Awake) this.zz();
+          this.k_ = 0;
+          if (globalThis.FIELDMQ_SN_SLEEP !== false && s === SnState.Awake) this.zz_();
         }
         break;
       case MsgType.DISCONNECT:
         if (s === SnState.Disconnecting) {
           // Our DISCONNECT answered (or crossed by the gateway's own: same end).
-          this.k = 0;
-          if (this.sd) this.zz();
-          else this.st = SnState.Disconnected;
+          this.k_ = 0;
+          if (globalThis.FIELDMQ_SN_SLEEP !== false && this.sd_) this.zz_();
+          else this.st_ = SnState.Disconnected;
         } else if (s > SnState.Connecting) {
           // §6.12: unsolicited DISCONNECT: set the connection up again.
-          this.err(Status.Closed);
-          this.dup();
-          this.k = 0;
-          this.st = SnState.Connecting;
+          this.err_(Status.Closed);
+          this.dup_();
+          this.k_ = 0;
+          this.st_ = SnState.Connecting;
         }
         break;
       case MsgType.PUBACK:
@@ -655,23 +694,23 @@ export class SnClient {
           const i = tp.byId(m.topicId, TopicIdType.Normal);
           if (i >= 0) tp.i[i] = 0; // register again before the next use
         }
-        if (rc === ReturnCode.Congestion) this.hold(k === MsgType.PUBLISH && id === this.wm);
-        else if (k === MsgType.PUBLISH && id === this.wm) this.done(rc);
+        if (rc === ReturnCode.Congestion) this.hold_(k === MsgType.PUBLISH && id === this.wm_);
+        else if (k === MsgType.PUBLISH && id === this.wm_) this.done_(rc);
         break;
       case MsgType.PUBREC:
-        if ((k === MsgType.PUBLISH || k === MsgType.PUBREL) && id === this.wm) {
+        if (globalThis.FIELDMQ_SN_QOS2 !== false && (k === MsgType.PUBLISH || k === MsgType.PUBREL) && id === this.wm_) {
           q.setTagAt(0, snTag(MsgType.PUBREL, id, -1));
-          this.snd(MsgType.PUBREL);
+          this.snd_(MsgType.PUBREL);
         }
         break;
       case MsgType.REGACK:
-        if (k === MsgType.REGISTER && id === this.wm) {
-          if (rc === ReturnCode.Congestion) this.hold(true);
-          else if (rc || !m.topicId) this.done(rc || ReturnCode.NotSupported);
+        if (k === MsgType.REGISTER && id === this.wm_) {
+          if (rc === ReturnCode.Congestion) this.hold_(true);
+          else if (rc || !m.topicId) this.done_(rc || ReturnCode.NotSupported);
           else {
             tp.i[snTagTopic(q.tagAt(0))] = m.topicId;
-            this.k = 0;
-            this.head(); // the message that waited for the id, or the register() result
+            this.k_ = 0;
+            this.head_(); // the message that waited for the id, or the register() result
           }
         }
         break;
@@ -679,125 +718,127 @@ export class SnClient {
         // PUBCOMP, SUBACK, UNSUBACK, WILLTOPICRESP, WILLMSGRESP: each answers
         // the request type just below it (SUBSCRIBE, UNSUBSCRIBE, WILLTOPICUPD,
         // WILLMSGUPD), PUBCOMP answers PUBREL; the Will responses carry no MsgId.
-        if ((t === MsgType.PUBCOMP ? k === MsgType.PUBREL : k === t - 1) && (t > MsgType.UNSUBACK || id === this.wm)) {
-          if (rc === ReturnCode.Congestion && t === MsgType.SUBACK) this.hold(true);
+        if ((t === MsgType.PUBCOMP ? k === MsgType.PUBREL : k === t - 1) && (t > MsgType.UNSUBACK || id === this.wm_)) {
+          if (rc === ReturnCode.Congestion && t === MsgType.SUBACK) this.hold_(true);
           else {
             const i = snTagTopic(q.tagAt(0));
             if (t === MsgType.SUBACK && !rc && i >= 0 && m.topicId) tp.i[i] = m.topicId;
-            this.done(rc);
+            this.done_(rc);
           }
         }
     }
   }
 
   /** An inbound PUBLISH (§6.10): resolve the topic, deliver once, acknowledge. */
-  private pub(): void {
-    const m = this.mi;
+  private pub_(): void {
+    const m = this.mi_;
     const tt = m.topicIdType;
     const tid = m.topicId;
     const id = m.msgId;
-    const r2 = this.r2;
     let name: string | null = null;
     if (tt !== TopicIdType.Short) {
-      const i = this.tp.byId(tid, tt);
+      const i = this.tp_.byId(tid, tt);
       if (i < 0) {
         // §6.7, §6.10: unknown topic id.
-        this.ack(MsgType.PUBACK, tid, id, ReturnCode.InvalidTopicId);
+        this.ack_(MsgType.PUBACK, tid, id, ReturnCode.InvalidTopicId);
         return;
       }
-      name = this.tp.n[i];
+      name = this.tp_.n[i];
     }
     if (m.qos === 2) {
-      // Exactly once: a MsgId still awaiting PUBREL is a duplicate. With no
-      // room to remember it, answer nothing: the gateway retransmits later.
-      if (snIdIndex(r2, id) < 0) {
-        const j = snIdIndex(r2, 0);
-        if (j < 0) return;
-        r2[j] = id;
-        this.msg(name);
-      }
-      this.ack(MsgType.PUBREC, 0, id, 0);
+      if (globalThis.FIELDMQ_SN_QOS2 !== false) {
+        // Exactly once: a MsgId still awaiting PUBREL is a duplicate. With no
+        // room to remember it, answer nothing: the gateway retransmits later.
+        const r2 = this.r2_;
+        if (snIdIndex(r2, id) < 0) {
+          const j = snIdIndex(r2, 0);
+          if (j < 0) return;
+          r2[j] = id;
+          this.msg_(name);
+        }
+        this.ack_(MsgType.PUBREC, 0, id, 0);
+      } else this.err_(Status.Unsupported); // not subscribed at QoS 2 by this build: dropped
     } else {
-      this.msg(name);
-      if (m.qos === 1) this.ack(MsgType.PUBACK, tid, id, 0);
+      this.msg_(name);
+      if (m.qos === 1) this.ack_(MsgType.PUBACK, tid, id, 0);
     }
   }
 
   /** Calls onMessage with the inbound PUBLISH. */
-  private msg(name: string | null): void {
-    const m = this.mi;
-    const f = this.o.onMessage;
-    if (f) f(name, m.topicId, m.topicIdType, this.rx, m.dataOffset, m.dataLength, m.qos, m.retain);
+  private msg_(name: string | null): void {
+    const m = this.mi_;
+    const f = this.o_.onMessage;
+    if (f) f(name, m.topicId, m.topicIdType, this.rx_, m.dataOffset, m.dataLength, m.qos, m.retain);
   }
 
   // ---- outbound ---------------------------------------------------------
 
   /** Sends a reply that expects none (PUBACK, PUBREC, PUBCOMP, REGACK, PINGRESP). */
-  private ack(t: number, tid: number, id: number, rc: number): void {
-    const m = this.mo;
+  private ack_(t: number, tid: number, id: number, rc: number): void {
+    const m = this.mo_;
     m.reset();
     m.type = t;
     m.topicId = tid;
     m.msgId = id;
     m.returnCode = rc;
-    this.put();
+    this.put_();
   }
 
-  /** Encodes {@link SnClient.mo} into the tx buffer and sends it to the gateway. */
-  private put(): void {
-    const n = encodeMessage(this.mo, this.tx, 0);
-    if (n > 0) this.raw(this.tx, 0, n);
-    else this.err(n);
+  /** Encodes {@link SnClient.mo_} into the tx buffer and sends it to the gateway. */
+  private put_(): void {
+    const n = encodeMessage(this.mo_, this.tx_, 0);
+    if (n > 0) this.raw_(this.tx_, 0, n);
+    else this.err_(n);
   }
 
-  private raw(b: Uint8Array, off: number, n: number): void {
-    this.x.sendTo(b, off, n, this.g, 0);
-    this.lt = this.now;
+  private raw_(b: Uint8Array, off: number, n: number): void {
+    this.x_.sendTo(b, off, n, this.g_, 0);
+    this.lt_ = this.now_;
   }
 
   /** Makes `t` the outstanding request and sends it. */
-  private snd(t: number): void {
-    this.k = t;
-    this.rn = 0;
-    this.xmit();
+  private snd_(t: number): void {
+    this.k_ = t;
+    this.rn_ = 0;
+    this.xmit_();
   }
 
   /** (Re)sends the outstanding request: from its queue slot, or encoded from the client's state. */
-  private xmit(): void {
-    const k = this.k;
-    const m = this.mo;
-    const q = this.q;
-    this.rt = this.now;
-    if (this.qd(k)) {
+  private xmit_(): void {
+    const k = this.k_;
+    const m = this.mo_;
+    const q = this.q_;
+    this.rt_ = this.now_;
+    if (this.qd_(k)) {
       const off = q.offsetAt(0);
-      this.raw(q.data, off, q.lengthAt(0));
+      this.raw_(q.data, off, q.lengthAt(0));
       return;
     }
     m.reset();
     m.type = k;
-    m.msgId = this.wm;
+    m.msgId = this.wm_;
     if (k === MsgType.CONNECT) {
-      m.will = !!this.wt;
-      m.cleanSession = this.cs;
-      m.duration = this.ka / 1000;
-      m.text = this.o.clientId;
-    } else if (k === MsgType.WILLTOPIC) {
-      m.hasFlags = !!this.wt;
-      m.text = this.wt;
-      m.qos = this.wq;
-      m.retain = this.wr;
-    } else if (k === MsgType.WILLMSG) this.pay(this.wp);
+      m.will = !!this.wt_;
+      m.cleanSession = this.cs_;
+      m.duration = this.ka_ / 1000;
+      m.text = this.o_.clientId;
+    } else if (globalThis.FIELDMQ_SN_WILL !== false && k === MsgType.WILLTOPIC) {
+      m.hasFlags = !!this.wt_;
+      m.text = this.wt_;
+      m.qos = this.wq_;
+      m.retain = this.wr_;
+    } else if (globalThis.FIELDMQ_SN_WILL !== false && k === MsgType.WILLMSG) this.pay_(this.wp_);
     else if (k === MsgType.PINGREQ) {
-      if (this.st === SnState.Awake) m.text = this.o.clientId;
-    } else if (k === MsgType.DISCONNECT) {
-      m.hasDuration = !!this.sd;
-      m.duration = this.sd;
-    } else if (k === MsgType.REGISTER) m.text = this.tp.n[snTagTopic(q.tagAt(0))];
-    this.put();
+      if (globalThis.FIELDMQ_SN_SLEEP !== false && this.st_ === SnState.Awake) m.text = this.o_.clientId;
+    } else if (globalThis.FIELDMQ_SN_SLEEP !== false && k === MsgType.DISCONNECT) {
+      m.hasDuration = !!this.sd_;
+      m.duration = this.sd_;
+    } else if (k === MsgType.REGISTER) m.text = this.tp_.n[snTagTopic(q.tagAt(0))];
+    this.put_();
   }
 
   /** True when request type `k` is sent from the head queue slot. */
-  private qd(k: number): boolean {
+  private qd_(k: number): boolean {
     return (
       k === MsgType.PUBLISH ||
       k === MsgType.SUBSCRIBE ||
@@ -808,80 +849,80 @@ export class SnClient {
   }
 
   /** Sets DUP in the stored head message when it is a PUBLISH or SUBSCRIBE being sent again (§5.3.4). */
-  private dup(): void {
-    const k = this.k;
+  private dup_(): void {
+    const k = this.k_;
     if (k === MsgType.PUBLISH || k === MsgType.SUBSCRIBE) {
-      const q = this.q;
+      const q = this.q_;
       const off = q.offsetAt(0);
       q.data[off + (q.data[off] === 1 ? 4 : 2)] |= 0x80;
     }
   }
 
   /** Starts work on the head of the queue (Active, nothing outstanding). */
-  private head(): void {
-    const q = this.q;
+  private head_(): void {
+    const q = this.q_;
     const tag = q.tagAt(0);
     const t = (tag >>> 16) & 0xff;
     const i = snTagTopic(tag);
-    this.wm = tag & 0xffff;
+    this.wm_ = tag & 0xffff;
     if (i >= 0 && (t === MsgType.PUBLISH || t === MsgType.REGISTER)) {
-      const tid = this.tp.i[i];
+      const tid = this.tp_.i[i];
       if (!tid) {
         // §6.5: register the name first; the message waits.
-        this.wm = this.id();
-        this.snd(MsgType.REGISTER);
+        this.wm_ = this.id_();
+        this.snd_(MsgType.REGISTER);
         return;
       }
       if (t === MsgType.REGISTER) {
-        this.done(0);
+        this.done_(0);
         return;
       }
       const off = q.offsetAt(0);
       writeU16(q.data, off + (q.data[off] === 1 ? 5 : 3), tid);
     }
-    if (t === MsgType.PUBLISH && !this.wm) {
+    if (t === MsgType.PUBLISH && !this.wm_) {
       // QoS 0: nothing to wait for.
-      this.raw(q.data, q.offsetAt(0), q.lengthAt(0));
+      this.raw_(q.data, q.offsetAt(0), q.lengthAt(0));
       q.shift();
-    } else this.snd(t);
+    } else this.snd_(t);
   }
 
   /** Ends the head request with `rc` (0, a ReturnCode, or a negative Status) and reports it. */
-  private done(rc: number): void {
-    const o = this.o;
-    const q = this.q;
-    const m = this.mi;
+  private done_(rc: number): void {
+    const o = this.o_;
+    const q = this.q_;
+    const m = this.mi_;
     const tag = q.tagAt(0);
     const t = (tag >>> 16) & 0xff;
     const id = tag & 0xffff;
     const i = snTagTopic(tag);
     q.shift();
-    this.k = 0;
+    this.k_ = 0;
     if (t === MsgType.PUBLISH || t === MsgType.PUBREL) {
       if (o.onPublished) o.onPublished(id, rc);
     } else if (t === MsgType.REGISTER) {
-      if (o.onRegister) o.onRegister(this.tp.n[i] as string, rc ? 0 : this.tp.i[i], rc);
+      if (o.onRegister) o.onRegister(this.tp_.n[i] as string, rc ? 0 : this.tp_.i[i], rc);
     } else if (o.onAck) o.onAck(t, id, rc, rc ? 0 : m.topicId, rc ? 0 : m.qos);
   }
 
   /** "Rejected: congestion": pause the queue for T_WAIT; `again` puts the outstanding head back to be resent afterwards. */
-  private hold(again: boolean): void {
-    this.hw = this.now;
-    if (again) this.k = 0;
+  private hold_(again: boolean): void {
+    this.hw_ = this.now_;
+    if (again) this.k_ = 0;
   }
 
   /** The outstanding request got no answer after N_RETRY retransmissions (§6.13, §6.14). */
-  private fail(): void {
-    const k = this.k;
-    const s = this.st;
-    this.k = 0;
-    if (s === SnState.Awake) {
-      this.err(Status.Timeout);
-      this.zz();
-    } else if (s === SnState.Disconnecting && !this.sd) this.st = SnState.Disconnected;
+  private fail_(): void {
+    const k = this.k_;
+    const s = this.st_;
+    this.k_ = 0;
+    if (globalThis.FIELDMQ_SN_SLEEP !== false && s === SnState.Awake) {
+      this.err_(Status.Timeout);
+      this.zz_();
+    } else if (s === SnState.Disconnecting && !this.sd_) this.st_ = SnState.Disconnected;
     else {
-      if (this.qd(k) || k === MsgType.REGISTER || k === MsgType.PUBREL) this.done(Status.Timeout);
-      this.lost();
+      if (this.qd_(k) || k === MsgType.REGISTER || k === MsgType.PUBREL) this.done_(Status.Timeout);
+      this.lost_();
     }
   }
 
@@ -890,62 +931,71 @@ export class SnClient {
    * it from the list and connect to the next known one, else the configured
    * one, else search (§6.1). Queued requests wait for the new session.
    */
-  private lost(): void {
-    const gw = this.gw;
-    const i = gw.at(this.g);
-    this.err(Status.Timeout);
-    if (i >= 0) gw.del(i);
-    this.g = gw.n ? gw.h[i > 0 && i < gw.n ? i : 0] : this.cfg;
-    this.go();
+  private lost_(): void {
+    this.err_(Status.Timeout);
+    if (globalThis.FIELDMQ_SN_DISCOVERY !== false) {
+      const gw = this.gw_;
+      const i = gw.at(this.g_);
+      if (i >= 0) gw.del(i);
+      this.g_ = gw.n ? gw.h[i > 0 && i < gw.n ? i : 0] : this.cfg_;
+    }
+    this.go_();
   }
 
-  /** Connects to gateway `g`, or searches for one. */
-  private go(): void {
-    this.k = 0;
-    if (this.g < 0) {
-      this.st = SnState.Searching;
+  /** Connects to gateway `g`, or searches for one (without discovery: none, no connection). */
+  private go_(): void {
+    this.k_ = 0;
+    if (this.g_ >= 0) this.st_ = SnState.Connecting;
+    else if (globalThis.FIELDMQ_SN_DISCOVERY !== false) {
+      this.st_ = SnState.Searching;
       this.searchGateway();
-    } else this.st = SnState.Connecting;
+    } else this.st_ = SnState.Disconnected;
   }
 
   /** The gateway to use: the current one, else the first known, else the configured one. */
-  private pick(): number {
-    const gw = this.gw;
-    const g = this.g;
-    if (g < 0 || (gw.at(g) < 0 && g !== this.cfg)) this.g = gw.n ? gw.h[0] : this.cfg;
-    return this.g;
+  private pick_(): number {
+    if (globalThis.FIELDMQ_SN_DISCOVERY !== false) {
+      const gw = this.gw_;
+      const g = this.g_;
+      if (g < 0 || (gw.at(g) < 0 && g !== this.cfg_)) this.g_ = gw.n ? gw.h[0] : this.cfg_;
+    }
+    return this.g_;
   }
 
   /** Sends DISCONNECT (with a sleep duration when `d` > 0) once nothing else is outstanding. */
-  private bye(d: number): void {
-    this.dup();
-    this.k = 0;
-    this.sd = d;
-    this.st = SnState.Disconnecting;
+  private bye_(d: number): void {
+    this.dup_();
+    this.k_ = 0;
+    this.sd_ = d;
+    this.st_ = SnState.Disconnecting;
   }
 
   /** Asleep from now on (§6.14). */
-  private zz(): void {
-    this.st = SnState.Asleep;
-    this.sa = this.now;
-    if (this.o.onSleep) this.o.onSleep();
+  private zz_(): void {
+    if (globalThis.FIELDMQ_SN_SLEEP !== false) {
+      this.st_ = SnState.Asleep;
+      this.sa_ = this.now_;
+      if (this.o_.onSleep) this.o_.onSleep();
+    }
   }
 
   /** A SEARCHGW went out (or an identical one was heard): schedule the next, doubling the interval (§6.1). */
-  private searched(): void {
-    this.ss = this.now;
-    this.sdl = this.ts * (1 << (this.sn < 6 ? this.sn : 6));
-    this.sn++;
+  private searched_(): void {
+    if (globalThis.FIELDMQ_SN_DISCOVERY !== false) {
+      this.ss_ = this.now_;
+      this.sdl_ = this.ts_ * (1 << (this.sn_ < 6 ? this.sn_ : 6));
+      this.sn_++;
+    }
   }
 
   /** The topic table entry for normal topic `name`, added when new. */
-  private name(name: string): number {
-    const i = this.tp.find(name, TopicIdType.Normal);
-    return i < 0 ? this.tp.add(name, 0, TopicIdType.Normal, this.q) : i;
+  private name_(name: string): number {
+    const i = this.tp_.find(name, TopicIdType.Normal);
+    return i < 0 ? this.tp_.add(name, 0, TopicIdType.Normal, this.q_) : i;
   }
 
   /** True for a short topic name (§6.7): two ASCII characters, no wildcard. */
-  private short(s: string): boolean {
+  private short_(s: string): boolean {
     for (let i = 0; i < 2; i++) {
       const c = s.charCodeAt(i);
       if (c > 0x7f || c === 0x23 || c === 0x2b) return false;
@@ -953,33 +1003,33 @@ export class SnClient {
     return s.length === 2;
   }
 
-  /** Resets {@link SnClient.mo} to type `t` and sets its topic fields from `topic`. */
-  private top(topic: string | number, t: number): void {
-    const m = this.mo;
+  /** Resets {@link SnClient.mo_} to type `t` and sets its topic fields from `topic`. */
+  private top_(topic: string | number, t: number): void {
+    const m = this.mo_;
     m.reset();
     m.type = t;
     if (typeof topic === 'number') {
       m.topicIdType = TopicIdType.Predefined;
       m.topicId = topic;
-    } else if (this.short(topic)) {
+    } else if (this.short_(topic)) {
       m.topicIdType = TopicIdType.Short;
       m.topicId = (topic.charCodeAt(0) << 8) | topic.charCodeAt(1);
     } else if (t !== MsgType.PUBLISH) m.text = topic;
   }
 
   /** SUBSCRIBE or UNSUBSCRIBE. */
-  private sub(topic: string | number, qos: number, t: number, i: number): number {
-    this.top(topic, t);
-    const id = this.id();
-    this.mo.qos = qos;
-    this.mo.msgId = id;
-    const r = this.enq(snTag(t, id, i));
+  private sub_(topic: string | number, qos: number, t: number, i: number): number {
+    this.top_(topic, t);
+    const id = this.id_();
+    this.mo_.qos = qos;
+    this.mo_.msgId = id;
+    const r = this.enq_(snTag(t, id, i));
     return r < 0 ? r : id;
   }
 
-  /** Sets the variable field of {@link SnClient.mo} to a payload. */
-  private pay(p: Uint8Array | string): void {
-    const m = this.mo;
+  /** Sets the variable field of {@link SnClient.mo_} to a payload. */
+  private pay_(p: Uint8Array | string): void {
+    const m = this.mo_;
     if (typeof p === 'string') m.text = p;
     else {
       m.data = p;
@@ -987,26 +1037,26 @@ export class SnClient {
     }
   }
 
-  /** Encodes {@link SnClient.mo} into a free queue slot with `tag`. */
-  private enq(tag: number): number {
-    const q = this.q;
-    if (!this.st) return Status.IllegalState;
+  /** Encodes {@link SnClient.mo_} into a free queue slot with `tag`. */
+  private enq_(tag: number): number {
+    const q = this.q_;
+    if (!this.st_) return Status.IllegalState;
     const at = q.reserve();
     if (at < 0) return at;
-    const n = messageSize(this.mo);
+    const n = messageSize(this.mo_);
     if (n < 0) return n;
     if (n > q.slotSize) return Status.TooLarge;
-    encodeMessage(this.mo, q.data, at);
+    encodeMessage(this.mo_, q.data, at);
     return q.commit(n, tag);
   }
 
   /** The next MsgId (1..65535). */
-  private id(): number {
-    this.mid = (this.mid % 0xffff) + 1;
-    return this.mid;
+  private id_(): number {
+    this.mid_ = (this.mid_ % 0xffff) + 1;
+    return this.mid_;
   }
 
-  private err(s: number): void {
-    if (this.o.onError) this.o.onError(s);
+  private err_(s: number): void {
+    if (this.o_.onError) this.o_.onError(s);
   }
 }

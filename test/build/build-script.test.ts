@@ -28,17 +28,22 @@ function scratchRoot(files: Record<string, string>): string {
 
 const INDEX = "export * from './core';\nexport * from './mqtt';\nexport * from './mqttsn';\n";
 
+/** The client bundles (issue #3), one per profile. */
+const CLIENTS = ['fieldmq/mqtt311-client', 'fieldmq/mqtt5-client', 'fieldmq/mqttsn-client', 'fieldmq/mqttsn-client-full'];
+
 describe('build() › missing protocol entries', () => {
   it('skips them with a note and still builds src/index.ts without them', async () => {
     const root = scratchRoot({ 'index.ts': INDEX });
     const notes: string[] = [];
     const r = await build({ root, log: (l) => notes.push(l) });
-    expect(r.skipped.map((s) => s.specifier)).toEqual(['fieldmq/mqtt', 'fieldmq/mqttsn', 'fieldmq/mqtt-client', 'fieldmq/mqttsn-client']);
+    expect(r.skipped.map((s) => s.specifier)).toEqual(['fieldmq/mqtt', 'fieldmq/mqttsn', ...CLIENTS]);
     expect(notes).toEqual([
       'note: skipping fieldmq/mqtt: src/mqtt/index.ts does not exist yet',
       'note: skipping fieldmq/mqttsn: src/mqttsn/index.ts does not exist yet',
-      'note: skipping fieldmq/mqtt-client: src/mqtt/client.ts does not exist yet',
+      'note: skipping fieldmq/mqtt311-client: src/mqtt/client.ts does not exist yet',
+      'note: skipping fieldmq/mqtt5-client: src/mqtt/client.ts does not exist yet',
       'note: skipping fieldmq/mqttsn-client: src/mqttsn/client.ts does not exist yet',
+      'note: skipping fieldmq/mqttsn-client-full: src/mqttsn/client.ts does not exist yet',
     ]);
     expect(r.bundles.map((b) => `${b.platform}:${b.specifier}`)).toEqual(['espruino:fieldmq', 'moddable:fieldmq']);
     expect(r.bundles[0].exports).toContain('ByteRing');
@@ -48,7 +53,7 @@ describe('build() › missing protocol entries', () => {
   it('builds a protocol entry as soon as it exists', async () => {
     const root = scratchRoot({ 'index.ts': INDEX, 'mqttsn/index.ts': "export const PROTOCOL = 'MQTT-SN';\n" });
     const r = await build({ root, log: () => {} });
-    expect(r.skipped.map((s) => s.specifier)).toEqual(['fieldmq/mqtt', 'fieldmq/mqtt-client', 'fieldmq/mqttsn-client']);
+    expect(r.skipped.map((s) => s.specifier)).toEqual(['fieldmq/mqtt', ...CLIENTS]);
     const sn = r.bundles.find((b) => b.platform === 'espruino' && b.specifier === 'fieldmq/mqttsn')!;
     expect(sn.exports).toEqual(['PROTOCOL']);
     expect(readFileSync(sn.file, 'utf8')).toContain('module.exports={PROTOCOL:');
@@ -117,10 +122,12 @@ describe('moddableManifest', () => {
         fieldmq: './fieldmq',
         'fieldmq/mqtt': './fieldmq-mqtt',
         'fieldmq/mqttsn': './fieldmq-mqttsn',
-        'fieldmq/mqtt-client': './fieldmq-mqtt-client',
+        'fieldmq/mqtt311-client': './fieldmq-mqtt311-client',
+        'fieldmq/mqtt5-client': './fieldmq-mqtt5-client',
         'fieldmq/mqttsn-client': './fieldmq-mqttsn-client',
+        'fieldmq/mqttsn-client-full': './fieldmq-mqttsn-client-full',
       },
-      preload: ['fieldmq', 'fieldmq/mqtt', 'fieldmq/mqttsn', 'fieldmq/mqtt-client', 'fieldmq/mqttsn-client'],
+      preload: ['fieldmq', 'fieldmq/mqtt', 'fieldmq/mqttsn', ...CLIENTS],
     });
   });
 });
