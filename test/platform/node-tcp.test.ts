@@ -10,6 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type net from 'node:net';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Status } from '../../src/core/status';
@@ -54,6 +55,61 @@ async function openOf<T extends NodeTcpTransport | NodeTlsTransport>(t: T): Prom
 
 function fail(t: NodeTcpTransport | NodeTlsTransport): never {
   throw new Error('transport closed while opening: ' + String(t.lastError));
+}
+
+/** The transport's socket (protected), to count its `write` calls. */
+function socketOf(t: NodeTcpTransport | NodeTlsTransport): net.Socket {
+  return (t as unknown as { socket: net.Socket }).socket;
+}
+
+/** Counts `socket.write` calls from now on. */
+function countWrites(t: NodeTcpTransport | NodeTlsTransport): { calls: number } {
+  const s = socketOf(t);
+  const write = s.write;
+  const counter = { calls: 0 };
+  s.write = function (this: net.Socket, ...args: unknown[]) {
+    counter.calls++;
+    return (write as (...a: unknown[]) => boolean).apply(this, args);
+  } as typeof s.write;
+  return counter;
+}
+
+/** Collects what a peer socket receives. */
+function collect(peer: net.Socket, ev: TransportEvents): { bytes: () => Buffer; length: () => number } {
+  const got: Buffer[] = [];
+  let n = 0;
+  peer.on('data', (d: Buffer) => {
+    got.push(d);
+    n += d.length;
+    ev.emit();
+  });
+  return { bytes: () => Buffer.concat(got), length: () => n };
+}
+
+/**
+ * Sends `data` in `chunk`-byte calls from one reused buffer (overwritten after
+ * each call: the transport must have copied), taking partial sends and waiting
+ * for `onWritable` after a 0. Stops early, returning the bytes accepted, when
+ * `stopAtZero` and a send returns 0.
+ */
+async function sendAll(t: NodeTcpTransport | NodeTlsTransport, ev: TransportEvents, data: Uint8Array, chunk: number, stopAtZero = false): Promise<number> {
+  const src = new Uint8Array(chunk);
+  let off = 0;
+  while (off < data.length) {
+    const len = Math.min(chunk, data.length - off);
+    src.set(data.subarray(off, off + len));
+    const w = ev.writable;
+    const n = t.send(src, 0, len);
+    expect(n).toBeGreaterThanOrEqual(0);
+    expect(n).toBeLessThanOrEqual(len);
+    src.fill(0xee);
+    off += n;
+    if (n === 0) {
+      if (stopAtZero) return off;
+      await ev.until(`onWritable after send returned 0 at ${off}`, () => (ev.writable > w ? true : undefined), 20_000);
+    }
+  }
+  return off;
 }
 
 describe('NodeTcpTransport', () => {
@@ -202,6 +258,121 @@ describe('NodeTcpTransport', () => {
     t.close();
   });
 
+  it('send › many small sends in one tick › one socket write at the end of the tick, bytes in order', async () => {
+    const t = new NodeTcpTransport({ host: '127.0.0.1', port: srv.port });
+    const ev = await openOf(t);
+    const peer = collect(await srv.accept(), ev);
+    const writes = countWrites(t);
+    const data = pattern(200 * 50);
+    const src = new Uint8Array(50);
+    for (let i = 0; i < 200; i++) {
+      src.set(data.subarray(i * 50, i * 50 + 50));
+      expect(t.send(src, 0, 50)).toBe(50);
+    }
+    expect(writes.calls).toBe(0); // staged, not written yet
+    await ev.until('10,000 bytes at the peer', () => (peer.length() >= data.length ? true : undefined));
+    expect(writes.calls).toBe(1);
+    expect(Buffer.compare(peer.bytes(), data)).toBe(0);
+    t.close();
+  });
+
+  it('send › writeBatch reached › written at once; the rest at the end of the tick', async () => {
+    const t = new NodeTcpTransport({ host: '127.0.0.1', port: srv.port, writeBatch: 1000 });
+    const ev = await openOf(t);
+    const peer = collect(await srv.accept(), ev);
+    const writes = countWrites(t);
+    const data = pattern(2500);
+    for (let i = 0; i < 25; i++) expect(t.send(data, i * 100, 100)).toBe(100);
+    expect(writes.calls).toBe(2);
+    await ev.until('2,500 bytes at the peer', () => (peer.length() >= data.length ? true : undefined));
+    expect(writes.calls).toBe(3);
+    expect(Buffer.compare(peer.bytes(), data)).toBe(0);
+    t.close();
+  });
+
+  it('send › writeBatch 0 › one socket write per send, as before batching', async () => {
+    const t = new NodeTcpTransport({ host: '127.0.0.1', port: srv.port, writeBatch: 0 });
+    const ev = await openOf(t);
+    const peer = collect(await srv.accept(), ev);
+    const writes = countWrites(t);
+    const data = pattern(1000);
+    await sendAll(t, ev, data, 100);
+    expect(writes.calls).toBe(10);
+    await ev.until('1,000 bytes at the peer', () => (peer.length() >= data.length ? true : undefined));
+    expect(Buffer.compare(peer.bytes(), data)).toBe(0);
+    t.close();
+  });
+
+  it('send › peer stops reading › staging stays bounded, sends may be partial, onWritable, nothing lost or reordered', async () => {
+    const t = new NodeTcpTransport({ host: '127.0.0.1', port: srv.port, writeBatch: 4096, highWaterMark: 16384 });
+    const ev = await openOf(t);
+    const sock = await srv.accept();
+    sock.pause();
+    const peer = collect(sock, ev);
+    const data = pattern(64 * 1024 * 1024);
+    // Fill the kernel buffers and the transport until it takes nothing more.
+    let accepted = 0;
+    for (let round = 0; round < 1000 && accepted < data.length; round++) {
+      const before = accepted;
+      accepted = before + (await sendAll(t, ev, data.subarray(before), 1000, true));
+      if (t.send(data, accepted, 1) === 0) break;
+      accepted++;
+      await new Promise((r) => setImmediate(r)); // let staged bytes go out, the kernel fill up
+    }
+    expect(accepted).toBeLessThan(data.length);
+    const stage = (t as unknown as { stage: Buffer[] }).stage;
+    expect(stage.length).toBeLessThanOrEqual(Math.ceil(16384 / 4096) + 1);
+    sock.resume();
+    const total = Math.min(data.length, accepted + 2 * 1024 * 1024);
+    await sendAll(t, ev, data.subarray(accepted, total), 1000);
+    await ev.until(`peer received ${total} bytes (has ${peer.length()})`, () => (peer.length() >= total ? true : undefined), 20_000);
+    expect(peer.length()).toBe(total);
+    expect(Buffer.compare(peer.bytes(), data.subarray(0, total))).toBe(0);
+    t.close();
+  });
+
+  it('close › bytes staged in this tick (a final DISCONNECT) still go out', async () => {
+    const t = new NodeTcpTransport({ host: '127.0.0.1', port: srv.port });
+    const ev = await openOf(t);
+    const sock = await srv.accept();
+    const peer = collect(sock, ev);
+    const ended = new Promise<void>((resolve) => sock.once('end', () => resolve()));
+    expect(t.send(new Uint8Array([0xe0, 0x00]), 0, 2)).toBe(2);
+    t.close();
+    await ended;
+    expect([...peer.bytes()]).toEqual([0xe0, 0x00]);
+  });
+
+  it('close › reopened while the old socket still writes from staging › neither stream is corrupted', async () => {
+    const t = new NodeTcpTransport({ host: '127.0.0.1', port: srv.port, writeBatch: 4096, highWaterMark: 16384 });
+    const ev = await openOf(t);
+    const sock1 = await srv.accept();
+    sock1.pause();
+    const peer1 = collect(sock1, ev);
+    const ended1 = new Promise<void>((resolve) => sock1.once('end', () => resolve()));
+    const data1 = pattern(64 * 1024 * 1024);
+    let accepted = 0;
+    for (let round = 0; round < 1000; round++) {
+      accepted += await sendAll(t, ev, data1.subarray(accepted), 1000, true);
+      if (t.send(data1, accepted, 1) === 0) break;
+      accepted++;
+      await new Promise((r) => setImmediate(r));
+    }
+    t.close(); // the old socket still holds staged bytes it has not written
+    const ev2 = await openOf(t);
+    const sock2 = await srv.accept();
+    const peer2 = collect(sock2, ev2);
+    const data2 = pattern(300_000, 17);
+    await sendAll(t, ev2, data2, 700);
+    await ev2.until('the new peer has everything', () => (peer2.length() >= data2.length ? true : undefined), 20_000);
+    expect(Buffer.compare(peer2.bytes(), data2)).toBe(0);
+    sock1.resume();
+    await ended1;
+    expect(peer1.length()).toBe(accepted);
+    expect(Buffer.compare(peer1.bytes(), data1.subarray(0, accepted))).toBe(0);
+    t.close();
+  });
+
   it('close › peer ends the link › buffered bytes first, then Closed', async () => {
     const t = new NodeTcpTransport({ host: '127.0.0.1', port: srv.port });
     const ev = await openOf(t);
@@ -329,6 +500,17 @@ describe.skipIf(!runTls)('NodeTlsTransport', () => {
     await ev.until('paused', () => (t.paused ? true : undefined));
     const { bytes } = await drain(t, ev, data.length, 500);
     expect(Buffer.compare(bytes, data)).toBe(0);
+    t.close();
+  });
+
+  it('send › many small sends over TLS, with backpressure › batched, intact and in order', async () => {
+    const t = new NodeTlsTransport({ host: '127.0.0.1', port: srv.port, ca: cert, servername: 'localhost', writeBatch: 4096 });
+    const ev = await openOf(t);
+    const peer = collect(await srv.accept(), ev);
+    const data = pattern(1024 * 1024, 3);
+    await sendAll(t, ev, data, 333);
+    await ev.until(`1 MB at the server (has ${peer.length()})`, () => (peer.length() >= data.length ? true : undefined), 20_000);
+    expect(Buffer.compare(peer.bytes(), data)).toBe(0);
     t.close();
   });
 

@@ -6,7 +6,7 @@ export { NodeTcpTransport } from './tcp';
 export type { NodeTcpOptions } from './tcp';
 export { NodeTlsTransport } from './tls';
 export type { NodeTlsOptions } from './tls';
-export { NodeSocketTransport, DEFAULT_HIGH_WATER_MARK, DEFAULT_RX_CAPACITY } from './socket';
+export { NodeSocketTransport, DEFAULT_HIGH_WATER_MARK, DEFAULT_RX_CAPACITY, DEFAULT_WRITE_BATCH } from './socket';
 export type { NodeStreamOptions } from './socket';
 export { NodeClock, nodeClock } from './clock';
 export { NodeUdpTransport } from './udp';

@@ -13,11 +13,28 @@
  * is bounded by the ring plus one paused chunk (Node's readable buffer holds
  * the rest).
  *
- * Send path: `send` copies the caller's bytes (`Buffer.from(Uint8Array)`
- * copies; the caller reuses its buffer at once) and hands them to
- * `socket.write`. While `socket.writableLength` is at or above the high-water
- * mark it takes nothing and returns 0, and `onWritable` fires on the next
- * `'drain'` (Node docs, `writable.write()` and event `'drain'`).
+ * Send path: `send` copies the caller's bytes (the caller reuses its buffer
+ * at once) into a staging buffer of `writeBatch` bytes, and the staged bytes
+ * go to `socket.write` in one call when the buffer is full or at the end of
+ * the current tick (`process.nextTick`), whichever is first. A client hands
+ * over its small send buffer (about one maximum packet size at a time) many
+ * times in a burst; batching turns those calls into one write system call per
+ * `writeBatch` bytes. Nothing is allocated per call in steady state: Node is
+ * done with a staging buffer as soon as `socket.writableLength` is 0 (a write
+ * the kernel took at once completes synchronously), and it is refilled from
+ * the start; while the kernel is behind, the adapter moves on to another
+ * staging buffer, at most `ceil(highWaterMark / writeBatch) + 1` of them,
+ * allocated on first need and kept. Sends of `writeBatch` bytes or more, and
+ * every send with `writeBatch: 0`, are copied (`Buffer.from`) and written
+ * directly, in order after anything staged.
+ *
+ * While the socket's unsent bytes (`socket.writableLength` plus staged bytes)
+ * are at or above the high-water mark, or every staging buffer is held by
+ * the socket, `send` takes nothing and returns 0; `onWritable` fires once it
+ * can take bytes again (after a write completes: the write callback, or
+ * `'drain'`; Node docs, `writable.write()` and event `'drain'`). A send may
+ * also be partial (fewer bytes than asked) when the staging buffers run out
+ * in the middle of it, as the {@link Transport} contract allows.
  */
 import type { Socket } from 'node:net';
 import { ByteRing } from '../../core/ring';
@@ -37,6 +54,13 @@ export interface NodeStreamOptions {
    * default 16384 (Node's default `writableHighWaterMark`).
    */
   highWaterMark?: number;
+  /**
+   * Bytes gathered from `send` calls before one `socket.write`; default 16384.
+   * The staged bytes are written when the batch is full or at the end of the
+   * current tick, so batching adds no latency beyond the code that is
+   * running. `0`: one `socket.write` (of a copy) per `send`.
+   */
+  writeBatch?: number;
   /** Disable Nagle (`socket.setNoDelay`); default `true`: MQTT packets are small and latency-bound. */
   noDelay?: boolean;
   /** Called when bytes (or the end of the link) arrived: worth calling `poll` now. */
@@ -49,6 +73,8 @@ export interface NodeStreamOptions {
 export const DEFAULT_RX_CAPACITY = 4096;
 /** Default send high-water mark. */
 export const DEFAULT_HIGH_WATER_MARK = 16384;
+/** Default write batch (bytes per staging buffer). */
+export const DEFAULT_WRITE_BATCH = 16384;
 
 /**
  * A {@link Transport} over a Node stream socket; subclasses say how to create
@@ -69,10 +95,38 @@ export abstract class NodeSocketTransport implements Transport {
   /** Chunks (views) that did not fit in the ring; the socket is paused while this is non-empty. */
   private pending: Uint8Array[];
   private needDrain: boolean;
+  /** Staging buffer size (0: no staging). */
+  private readonly batch: number;
+  /** Most staging buffers ever held at once. */
+  private readonly maxStage: number;
+  /**
+   * Staging buffers, allocated on first need. `stage[0..cur)` are full and
+   * (possibly) still held by the socket; `stage[cur]` is being filled:
+   * `[0, start)` handed to the socket, `[start, fill)` staged, not written yet.
+   */
+  private stage: Buffer[];
+  private cur: number;
+  private start: number;
+  private fill: number;
+  /** A `process.nextTick` write of the staged bytes is pending. */
+  private scheduled: boolean;
+  private readonly writeStagedTick: () => void;
+  private readonly writeDone: () => void;
 
   constructor(options: NodeStreamOptions) {
     this.ring = new ByteRing(options.rxCapacity ?? DEFAULT_RX_CAPACITY);
     this.highWaterMark = options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
+    const batch = options.writeBatch ?? DEFAULT_WRITE_BATCH;
+    this.batch = batch > 0 ? Math.floor(batch) : 0;
+    this.maxStage = this.batch > 0 ? Math.ceil(this.highWaterMark / this.batch) + 1 : 0;
+    this.stage = [];
+    this.cur = this.start = this.fill = 0;
+    this.scheduled = false;
+    this.writeStagedTick = () => {
+      this.scheduled = false;
+      this.writeStaged();
+    };
+    this.writeDone = () => this.written();
     this.noDelay = options.noDelay ?? true;
     this.onReadable = options.onReadable ?? null;
     this.onWritable = options.onWritable ?? null;
@@ -100,6 +154,7 @@ export abstract class NodeSocketTransport implements Transport {
     this.pending = [];
     this.needDrain = false;
     this.lastError = null;
+    this.cur = this.start = this.fill = 0;
     let s: Socket;
     try {
       s = this.connect();
@@ -121,9 +176,7 @@ export abstract class NodeSocketTransport implements Transport {
       this.fire(this.onReadable);
     });
     s.on('drain', () => {
-      if (this.socket !== s || !this.needDrain) return;
-      this.needDrain = false;
-      this.fire(this.onWritable);
+      if (this.socket === s) this.written();
     });
     s.on('error', (e: Error) => {
       if (this.socket !== s) return;
@@ -145,12 +198,17 @@ export abstract class NodeSocketTransport implements Transport {
    */
   close(): void {
     const s = this.socket;
+    if (s !== null) this.writeStaged(); // staged bytes were taken by send: they go out too
     this.socket = null;
     this.st = TransportState.Closed;
     this.ring.clear();
     this.pending = [];
     this.needDrain = false;
     if (s !== null) {
+      // The old socket may still be writing from staging buffers: a reopened
+      // link gets new ones (allocated again on first need).
+      if (s.writableLength > 0) this.stage = [];
+      this.cur = this.start = this.fill = 0;
       s.pause(); // nothing more is read into a closed transport
       s.destroySoon();
     }
@@ -179,11 +237,13 @@ export abstract class NodeSocketTransport implements Transport {
   }
 
   /**
-   * Queues `buf[off..off+len)` on the socket (copied). Returns `len`; `0` when
-   * the socket's unsent bytes are at or above the high-water mark
-   * (`onWritable` follows on `'drain'`); {@link Status.IllegalState} while
-   * opening; {@link Status.Closed} when closed; {@link Status.BadParameter}
-   * for a range outside `buf`.
+   * Queues `buf[off..off+len)` on the socket (copied; written in a batch, see
+   * the file header). Returns how many bytes it took: `len`, fewer when the
+   * staging buffers ran out part way, or `0` when the socket's unsent bytes
+   * are at or above the high-water mark or every staging buffer is still held
+   * by the socket (`onWritable` follows when it can take more);
+   * {@link Status.IllegalState} while opening; {@link Status.Closed} when
+   * closed; {@link Status.BadParameter} for a range outside `buf`.
    */
   send(buf: Uint8Array, off: number, len: number): number {
     if (off < 0 || len < 0 || off + len > buf.length) return Status.BadParameter;
@@ -191,12 +251,71 @@ export abstract class NodeSocketTransport implements Transport {
     if (this.st === TransportState.Closed || s === null) return Status.Closed;
     if (this.st !== TransportState.Open) return Status.IllegalState;
     if (len === 0) return 0;
-    if (s.writableLength >= this.highWaterMark) {
+    if (s.writableLength + this.fill - this.start >= this.highWaterMark) {
       this.needDrain = true;
       return 0;
     }
-    if (!s.write(Buffer.from(buf.subarray(off, off + len)))) this.needDrain = true;
-    return len;
+    const batch = this.batch;
+    if (len >= batch) {
+      // Unbatched (writeBatch 0), or a send as large as a batch: one write of a copy.
+      this.writeStaged();
+      s.write(Buffer.from(buf.subarray(off, off + len)), this.writeDone);
+      return len;
+    }
+    let taken = 0;
+    while (taken < len) {
+      if (this.fill === batch && !this.nextStage()) break;
+      if (this.stage.length === 0) this.stage.push(Buffer.allocUnsafeSlow(batch));
+      const k = len - taken < batch - this.fill ? len - taken : batch - this.fill;
+      this.stage[this.cur].set(buf.subarray(off + taken, off + taken + k), this.fill);
+      this.fill += k;
+      taken += k;
+      if (this.fill === batch) this.writeStaged();
+    }
+    if (taken < len) this.needDrain = true; // onWritable follows, as for a 0
+    if (this.fill > this.start && !this.scheduled) {
+      this.scheduled = true;
+      process.nextTick(this.writeStagedTick);
+    }
+    return taken;
+  }
+
+  /** Hands the staged bytes to the socket; reuses the staging buffers at once when it took them synchronously. */
+  private writeStaged(): void {
+    const s = this.socket;
+    if (s === null || this.fill === this.start) return;
+    const b = this.stage[this.cur];
+    s.write(this.start === 0 && this.fill === b.length ? b : b.subarray(this.start, this.fill), this.writeDone);
+    this.start = this.fill;
+    this.reclaim(s);
+  }
+
+  /** Once the socket holds none of the staged bytes (all written, nothing queued), every staging buffer is free again. */
+  private reclaim(s: Socket): void {
+    if (s.writableLength === 0 && this.fill === this.start) this.cur = this.start = this.fill = 0;
+  }
+
+  /** Moves on from a full staging buffer still held by the socket; false when all are held. */
+  private nextStage(): boolean {
+    if (this.cur + 1 === this.stage.length) {
+      if (this.stage.length >= this.maxStage) return false;
+      this.stage.push(Buffer.allocUnsafeSlow(this.batch));
+    }
+    this.cur++;
+    this.start = this.fill = 0;
+    return true;
+  }
+
+  /** A write completed (or `'drain'`): free what the socket no longer holds; wake a refused sender. */
+  private written(): void {
+    const s = this.socket;
+    if (s === null) return;
+    this.reclaim(s);
+    if (!this.needDrain) return;
+    if (s.writableLength + this.fill - this.start >= this.highWaterMark) return;
+    if (this.batch > 0 && this.fill === this.batch && this.cur + 1 >= this.maxStage) return;
+    this.needDrain = false;
+    this.fire(this.onWritable);
   }
 
   /** Bytes received and not yet read (ring plus chunks held back by backpressure). */

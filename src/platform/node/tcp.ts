@@ -12,7 +12,7 @@
 import net from 'node:net';
 import { NodeSocketTransport, type NodeStreamOptions } from './socket';
 
-export { DEFAULT_HIGH_WATER_MARK, DEFAULT_RX_CAPACITY } from './socket';
+export { DEFAULT_HIGH_WATER_MARK, DEFAULT_RX_CAPACITY, DEFAULT_WRITE_BATCH } from './socket';
 export type { NodeStreamOptions } from './socket';
 
 /** Options of {@link NodeTcpTransport}: see {@link NodeStreamOptions}. */
