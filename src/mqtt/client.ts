@@ -6,7 +6,8 @@
  * state (strings the application passes in are used as they are).
  *
  * Input is read straight into one linear receive buffer and decoded where it
- * lies; output is encoded straight into one linear send buffer (or, for what
+ * lies (a PUBLISH over `maxPacketSize` is acknowledged and its bytes skipped
+ * as they arrive, never buffered); output is encoded straight into one linear send buffer (or, for what
  * must wait, into its outbox slot). Only the packets a client sends are
  * encoded and only those a server sends are decoded, so a device bundle holds
  * none of the codec's server side. With `FIELDMQ_MQTT5` off (the 3.1.1 device
@@ -19,10 +20,11 @@ import { elapsed } from '../core/clock';
 import { copyBytes } from '../core/bytes';
 import { utf8Decode } from '../core/utf8';
 import type { Transport } from '../transport';
-import { PacketType } from './constants';
+import { MAX_PACKET_SIZE, PacketType } from './constants';
 import { packetLength } from './frame';
 import { PacketView } from './packet';
 import { decodeFixedHeader, decodeServerBody } from './decode';
+import { decodePublishBody } from './publish';
 import type { MqttProperties } from './properties';
 import { decodeProperties, subscriptionIds } from './properties';
 import type { WillInfo } from './connect';
@@ -114,7 +116,11 @@ export interface MqttClientOptions {
   will?: WillInfo;
   /** MQTT 5 CONNECT properties (Session Expiry Interval, User Properties, ...). */
   properties?: MqttProperties;
-  /** Largest packet received or sent, bytes (default 1024). Announced to an MQTT 5 server. */
+  /**
+   * Largest packet received or sent, bytes (default 1024). Announced to an
+   * MQTT 5 server. A larger inbound PUBLISH is skipped and acknowledged (see
+   * `onOversize`); any other larger packet ends the connection.
+   */
   maxPacketSize?: number;
   /** Outbound QoS 1/2 messages in flight at once (default 8; MQTT 5: also capped by the server's Receive Maximum). */
   maxInflight?: number;
@@ -149,6 +155,13 @@ export interface MqttClientOptions {
   onUnsubscribed?: (filter: string, reasonCode: number) => void;
   /** Queued QoS 0 messages were dropped to make room (the overflow policy); the running total. */
   onDropped?: (total: number) => void;
+  /**
+   * A PUBLISH larger than `maxPacketSize` arrived and was skipped: acknowledged
+   * per its QoS (so the server does not send it again) but not delivered. `msg`
+   * holds its topic, QoS, retain and DUP flags, and no payload
+   * (`payloadLength` 0); `size` is the whole packet's length in bytes.
+   */
+  onOversize?: (msg: MqttMessage, size: number) => void;
   /** The transport will take more after a partial write (backpressure). */
   onWritable?: () => void;
 }
@@ -234,6 +247,10 @@ export class MqttClient {
   private serverRecvMax_: number;
   private serverMaxQos_: number;
   private dropped_: number;
+  /** Oversize inbound PUBLISHes skipped so far. */
+  private big_: number;
+  /** Bytes of a skipped oversize PUBLISH still to be discarded from the input. */
+  private skip_: number;
   private blocked_: boolean;
 
   constructor(o: MqttClientOptions) {
@@ -261,7 +278,7 @@ export class MqttClient {
       this.aliasProps_ = {};
     }
     this.st_ = ClientState.Idle;
-    this.since_ = this.now_ = this.lastSend_ = this.pingAt_ = this.delay_ = this.attempts_ = this.dropped_ = 0;
+    this.since_ = this.now_ = this.lastSend_ = this.pingAt_ = this.delay_ = this.attempts_ = this.dropped_ = this.big_ = this.skip_ = 0;
     this.pingOut_ = this.blocked_ = false;
     this.keepAliveMs_ = (o.keepAlive ?? 60) * 1000;
     this.serverMaxPkt_ = max;
@@ -299,6 +316,11 @@ export class MqttClient {
   /** QoS 0 messages dropped by the overflow policy so far. */
   get droppedCount(): number {
     return this.dropped_;
+  }
+
+  /** Inbound PUBLISHes skipped so far because they were larger than `maxPacketSize` (see `onOversize`). */
+  get oversizeCount(): number {
+    return this.big_;
   }
 
   /** Outbound messages not yet complete (queued, in flight or released). */
@@ -385,8 +407,14 @@ export class MqttClient {
     return st;
   }
 
-  /** Unsubscribes from `filter` (MQTT 3.1.1 §3.10): {@link Status.Ok} or {@link Status.NotFound}. */
-  unsubscribe(filter: string): number {
+  /**
+   * Unsubscribes from `filter` (MQTT 3.1.1 §3.10): {@link Status.Ok},
+   * {@link Status.NotFound}, or {@link Status.Full} (no room in the output).
+   * MQTT 5: `userProperties` (a flat `['name', 'value', ...]` list) go in the
+   * UNSUBSCRIBE's properties (MQTT 5.0 §3.10.2.1.2); 3.1.1 has none and
+   * ignores them. While offline nothing is sent.
+   */
+  unsubscribe(filter: string, userProperties?: string[]): number {
     const s = this.subs_;
     let i = s.length;
     while (i-- && !(s[i] !== null && (s[i] as Sub).filter_ === filter));
@@ -395,8 +423,12 @@ export class MqttClient {
     s[i] = null;
     if (this.st_ !== ClientState.Connected) return Status.Ok;
     const id = this.out_.freeId();
-    const st = this.put_(encodeUnsubscribe({ packetId: id, topics: [filter] }, this.v_, this.tx_, this.at_()));
-    if (st < 0) return st;
+    const props = globalThis.FIELDMQ_MQTT5 !== false && this.v_ === 5 && userProperties ? { userProperties } : undefined;
+    const st = this.put_(encodeUnsubscribe({ packetId: id, topics: [filter], properties: props }, this.v_, this.tx_, this.at_()));
+    if (st < 0) {
+      s[i] = r; // not sent: still subscribed
+      return st;
+    }
     // Kept until its UNSUBACK, which names no filter.
     const j = this.unsubs_.indexOf(null);
     if (j >= 0) {
@@ -463,7 +495,7 @@ export class MqttClient {
   // ── connection ──────────────────────────────────────────────────────────
 
   private open_(): void {
-    this.rxp_ = this.rxn_ = this.txn_ = 0;
+    this.rxp_ = this.rxn_ = this.txn_ = this.skip_ = 0;
     this.blocked_ = false;
     this.since_ = this.now_;
     this.st_ = ClientState.Opening;
@@ -733,12 +765,40 @@ export class MqttClient {
       }
       for (;;) {
         const p = this.rxp_;
-        const len = packetLength(rx, p, this.rxn_ - p, this.max_);
-        if (len === Status.NeedMoreBytes || len > this.rxn_ - p) break;
-        if (len < 0) return this.protocolError_(len); // malformed, or over our maximum packet size
-        // Taken before it is handled: a callback that polls again goes on after it.
-        this.rxp_ = p + len;
-        this.handle_(p, len);
+        const have = this.rxn_ - p;
+        if (this.skip_ > 0) {
+          // The rest of a skipped oversize PUBLISH: discarded as it arrives, never buffered.
+          const k = have < this.skip_ ? have : this.skip_;
+          this.skip_ -= k;
+          this.rxp_ = p + k;
+          if (this.skip_ > 0) break;
+          continue;
+        }
+        const len = packetLength(rx, p, have, MAX_PACKET_SIZE);
+        if (len === Status.NeedMoreBytes) break;
+        if (len < 0) return this.protocolError_(len);
+        if (len > this.max_) {
+          // Over our maximum packet size (3.1.1 has no way to announce it; an
+          // MQTT 5 server may ignore it). A PUBLISH is skipped and acknowledged
+          // rather than ending the connection: a server keeping the session
+          // would send it again after every reconnect. Its first `max_` bytes
+          // (rx holds twice that) must hold its topic, packet id and properties.
+          if (rx[p] >> 4 !== PacketType.PUBLISH || this.st_ !== ClientState.Connected) return this.protocolError_(Status.TooLarge);
+          if (have < this.max_) break;
+          const v = this.view_;
+          let b = p + 2;
+          while (rx[b - 1] & 0x80) b++;
+          v.type = PacketType.PUBLISH; // the body decoder sets every other field incoming_ reads
+          this.rxp_ = p + this.max_;
+          this.skip_ = len - this.max_;
+          if (decodePublishBody(rx, b, this.rxp_, rx[p] & 15, this.v_, v) < 0) return this.protocolError_(Status.TooLarge);
+          this.incoming_(len);
+        } else {
+          if (len > have) break;
+          // Taken before it is handled: a callback that polls again goes on after it.
+          this.rxp_ = p + len;
+          this.handle_(p, len);
+        }
         if (this.st_ < ClientState.Connecting) return;
       }
       this.rxn_ = copyBytes(rx, this.rxp_, this.rxn_ - this.rxp_, rx, 0);
@@ -775,7 +835,7 @@ export class MqttClient {
     if (this.st_ === ClientState.Connecting) return type === PacketType.CONNACK ? this.connack_() : this.protocolError_(Status.ProtocolError);
     switch (type) {
       case PacketType.PUBLISH:
-        return this.incoming_();
+        return this.incoming_(0);
       case PacketType.PUBACK:
       case PacketType.PUBCOMP:
         return this.complete_(id, v.reasonCode);
@@ -825,7 +885,8 @@ export class MqttClient {
     }
   }
 
-  private incoming_(): void {
+  /** The PUBLISH in {@link MqttClient.view_}: delivered, or (`big` > 0: its size) reported as oversize; acknowledged either way. */
+  private incoming_(big: number): void {
     const v = this.view_;
     const m = this.msg_;
     const buf = this.rx_;
@@ -847,7 +908,7 @@ export class MqttClient {
       }
     }
     m.payloadOffset = v.payloadOffset;
-    m.payloadLength = v.payloadLength;
+    m.payloadLength = big ? 0 : v.payloadLength;
     m.qos = v.qos;
     m.retain = v.retain;
     m.dup = v.dup;
@@ -857,15 +918,20 @@ export class MqttClient {
       // Exactly once (§4.3.3): deliver on first receipt, acknowledge every time.
       if (!this.in2_.has(id)) {
         if (this.in2_.add(id) < 0) return this.protocolError_(Status.ProtocolError); // over our Receive Maximum
-        this.dispatch_(m);
+        this.dispatch_(m, big);
       }
       return this.ack_(PacketType.PUBREC, id);
     }
-    this.dispatch_(m);
+    this.dispatch_(m, big);
     if (v.qos === 1) this.ack_(PacketType.PUBACK, id);
   }
 
-  private dispatch_(m: MqttMessage): void {
+  private dispatch_(m: MqttMessage, big: number): void {
+    if (big) {
+      this.big_++;
+      if (this.o_.onOversize) this.o_.onOversize(m, big);
+      return;
+    }
     const s = this.subs_;
     let taken = false;
     let n = 0;

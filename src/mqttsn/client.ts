@@ -28,6 +28,10 @@
  *   topic id, so the next publish on that name registers it again;
  * - forgets normal topic ids and inbound QoS 2 ids when a CONNACK starts a
  *   clean session or a session with another gateway (§6.3), keeps them else;
+ *   in such a new session it subscribes again to everything in its
+ *   subscription table (a fixed table: `subscribe` adds, `unsubscribe`
+ *   removes), except what is still queued to be sent; topic ids are
+ *   registered again when next needed, as always;
  * - delivers an inbound QoS 2 message on PUBLISH and remembers its MsgId until
  *   PUBREL (exactly once); with no room to remember it, it does not answer;
  * - treats a 2-character ASCII name without wildcards as a short topic (§6.7);
@@ -102,6 +106,8 @@ export interface SnClientOptions {
   predefined?: [string, number][] | null;
   /** Topic table entries, pre-defined ones included (1..254). Default 8. */
   maxTopics?: number;
+  /** Subscriptions kept to be renewed in a new session (see {@link SnClient.subscribe}). Default 8. */
+  maxSubscriptions?: number;
   /** Requests that can be queued (PUBLISH QoS 0–2, SUBSCRIBE, UNSUBSCRIBE, REGISTER, Will updates). Default 4. */
   maxInflight?: number;
   /** Inbound QoS 2 message ids remembered until PUBREL. Default 4. */
@@ -206,6 +212,10 @@ export class SnClient {
   /** Queued requests, encoded; the head is the one being worked on. */
   private q_: MessageQueue;
   private tp_: SnTopics;
+  /** Subscription table: the topic of each subscription (null: free entry); it grows up to `sx_.length` entries. */
+  private sb_: (string | number | null)[];
+  /** Per subscription: its QoS (bits 16–17) and the MsgId of its last SUBSCRIBE (bits 0–15; 0: to be sent again). */
+  private sx_: Uint32Array;
   /** Known gateways (discovery only). */
   private gw_!: SnGateways;
   /** Inbound QoS 2 message ids awaiting PUBREL (QoS 2 only). */
@@ -272,6 +282,8 @@ export class SnClient {
     this.mo_ = new SnMessage();
     this.q_ = new MessageQueue(o.maxInflight || 4, size);
     this.tp_ = new SnTopics(o.maxTopics || 8);
+    this.sb_ = [];
+    this.sx_ = new Uint32Array(o.maxSubscriptions || 8);
     if (globalThis.FIELDMQ_SN_DISCOVERY !== false) this.gw_ = new SnGateways(o.maxGateways || 4);
     if (globalThis.FIELDMQ_SN_QOS2 !== false) this.r2_ = new Uint16Array(o.maxInbound || 4);
     this.tr_ = o.tRetry || 10000;
@@ -446,24 +458,49 @@ export class SnClient {
    * Subscribes (§6.9) to a topic filter (wildcards allowed: the gateway
    * REGISTERs each matching topic before publishing it, §6.10), a 2-character
    * short topic name, or a pre-defined topic id (a number). The SUBACK arrives
-   * in `onAck`. Returns the MsgId, or {@link Status.Full},
-   * {@link Status.IllegalState} (Disconnected), {@link Status.BadParameter}
-   * (QoS), {@link Status.Unsupported} (QoS 2 in a build without it) or an
-   * encoding status.
+   * in `onAck`.
+   *
+   * The subscription is kept in a fixed table (`maxSubscriptions` entries)
+   * until {@link SnClient.unsubscribe}: whenever a CONNACK starts a new
+   * session (CleanSession, or another gateway after failover, §6.3) the client
+   * subscribes again by itself, and reports each SUBACK in `onAck` as well.
+   * Subscribing again to a topic in the table updates its entry (and its QoS).
+   *
+   * Returns the MsgId, or {@link Status.Full} (subscription table, topic
+   * table or queue), {@link Status.IllegalState} (Disconnected),
+   * {@link Status.BadParameter} (QoS), {@link Status.Unsupported} (QoS 2 in
+   * a build without it) or an encoding status.
    */
   subscribe(topic: string | number, qos: number): number {
+    const s = this.sb_;
+    let j = s.indexOf(topic);
     let i = -1;
     if (globalThis.FIELDMQ_SN_QOS2 === false && qos > 1) return Status.Unsupported;
+    if (j < 0) j = s.indexOf(null);
+    if (j < 0) j = s.length;
+    if (j >= this.sx_.length) return Status.Full;
     if (typeof topic === 'string' && !this.short_(topic) && topic.indexOf('+') < 0 && topic.indexOf('#') < 0) {
       i = this.name_(topic);
       if (i < 0) return i;
     }
-    return this.sub_(topic, qos, MsgType.SUBSCRIBE, i);
+    const r = this.sub_(topic, qos, MsgType.SUBSCRIBE, i);
+    if (r > 0) {
+      s[j] = topic;
+      this.sx_[j] = (qos << 16) | r;
+    }
+    return r;
   }
 
-  /** Unsubscribes (§6.9) from what {@link SnClient.subscribe} took. Returns the MsgId or a negative Status; the UNSUBACK arrives in `onAck`. */
+  /**
+   * Unsubscribes (§6.9) from what {@link SnClient.subscribe} took, and removes
+   * it from the subscription table. Returns the MsgId or a negative Status;
+   * the UNSUBACK arrives in `onAck`.
+   */
   unsubscribe(topic: string | number): number {
-    return this.sub_(topic, 0, MsgType.UNSUBSCRIBE, -1);
+    const j = this.sb_.indexOf(topic);
+    const r = this.sub_(topic, 0, MsgType.UNSUBSCRIBE, -1);
+    if (r > 0 && j >= 0) this.sb_[j] = null;
+    return r;
   }
 
   /**
@@ -543,6 +580,13 @@ export class SnClient {
         this.snd_(MsgType.PINGREQ);
       }
     } else if (s === SnState.Active) {
+      // Subscriptions to renew in this session (see CONNACK), as queue slots allow.
+      const sb = this.sb_;
+      const sx = this.sx_;
+      for (let j = 0; j < sb.length; j++) {
+        const t = sb[j];
+        if (t !== null && !(sx[j] & 0xffff) && this.subscribe(t, sx[j] >> 16) < 0) break;
+      }
       if (this.hw_ >= 0 && elapsed(now, this.hw_) >= this.tw_) this.hw_ = -1;
       while (!this.k_ && this.hw_ < 0 && this.q_.length) this.head_();
       if (!this.k_ && this.ka_ && elapsed(now, this.lt_) >= this.ka_) this.snd_(MsgType.PINGREQ);
@@ -632,6 +676,10 @@ export class SnClient {
             if (this.cs_ || this.g_ !== this.lg_) {
               tp.reset();
               if (globalThis.FIELDMQ_SN_QOS2 !== false) this.r2_.fill(0);
+              // The gateway has none of our subscriptions: each is sent again
+              // (by poll) unless its SUBSCRIBE is still queued.
+              const sx = this.sx_;
+              for (let j = 0; j < sx.length; j++) if (q.findTag(0xffffff, (MsgType.SUBSCRIBE << 16) | (sx[j] & 0xffff)) < 0) sx[j] &= 0x30000;
             }
             this.lg_ = this.g_;
           }

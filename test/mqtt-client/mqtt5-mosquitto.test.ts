@@ -119,6 +119,35 @@ describe.runIf(requireMosquitto())('MqttClient › MQTT 5.0 features against Mos
     await until([c], () => c.pending === 0, 'retained cleared');
   });
 
+  it('unsubscribe with User Properties (§3.10.2.1.2): Mosquitto accepts the packet, answers UNSUBACK 0, and no more messages arrive', async () => {
+    const got: string[] = [];
+    const events: string[] = [];
+    const lost: number[] = [];
+    const c = client({
+      onMessage: (m) => got.push(m.text()),
+      onSubscribed: (f, code) => events.push(`sub ${f} ${code}`),
+      onUnsubscribed: (f, code) => events.push(`unsub ${f} ${code}`),
+      onDisconnect: (r) => lost.push(r),
+    });
+    await connected(c);
+    c.subscribe('m5/unsub', 1, null);
+    await until([c], () => events.length === 1, 'SUBACK');
+    const js = await mqtt.connectAsync(broker.url, { protocolVersion: 5, clientId: `m5u-${process.pid}`, reconnectPeriod: 0 });
+    observers.push(js);
+    await js.publishAsync('m5/unsub', 'before', { qos: 1 });
+    await until([c], () => got.length === 1, 'the first message');
+    expect(c.unsubscribe('m5/unsub', ['reason', 'shutdown', 'reason', 'twice'])).toBe(0);
+    await until([c], () => events.length === 2, 'UNSUBACK');
+    await js.publishAsync('m5/unsub', 'after', { qos: 1 });
+    // A later round trip proves nothing more is on the way for the old filter.
+    c.subscribe('m5/unsub/probe', 0, null);
+    await until([c], () => events.length === 3, 'a later SUBACK');
+    expect(events).toEqual(['sub m5/unsub 1', 'unsub m5/unsub 0', 'sub m5/unsub/probe 0']);
+    expect(got).toEqual(['before']);
+    expect(lost).toEqual([]);
+    expect(c.state).toBe(ClientState.Connected);
+  });
+
   it('a session kept by Session Expiry Interval delivers what was published while the client was away', async () => {
     const id = `m5-session-${process.pid}`;
     let subscribed = false;

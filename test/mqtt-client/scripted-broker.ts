@@ -6,7 +6,7 @@
  * fieldmq's codec (itself cross-checked against mqtt-packet).
  */
 import net from 'node:net';
-import { MqttPacket, decodePacket, encodePacket, packetLength, type AnyPacketInfo } from '../../src/mqtt/index';
+import { MqttPacket, decodePacket, decodeProperties, encodePacket, packetLength, packetSize, type AnyPacketInfo, type MqttProperties } from '../../src/mqtt/index';
 import { utf8Decode } from '../../src/core/utf8';
 
 export interface Received {
@@ -21,6 +21,10 @@ export interface Received {
   reasonCode: number;
   /** Which connection (1, 2, ...) it came on. */
   conn: number;
+  /** The whole packet as received. */
+  bytes: Uint8Array;
+  /** MQTT 5 properties of the packet, decoded (empty for 3.1.1 or none). */
+  properties: MqttProperties;
 }
 
 export class ScriptedBroker {
@@ -36,6 +40,8 @@ export class ScriptedBroker {
   answerPings = true;
   /** Acknowledge QoS 1 / 2 PUBLISHes (PUBACK, PUBREC→PUBCOMP). */
   autoAck = true;
+  /** Answer UNSUBSCRIBE with UNSUBACK (MQTT 5: reason code 0). */
+  answerUnsubscribes = true;
 
   constructor(readonly version: number) {
     this.server = net.createServer((s) => this.accept(s));
@@ -53,10 +59,17 @@ export class ScriptedBroker {
 
   /** Sends `p` to the connected client. */
   send(p: AnyPacketInfo): void {
-    const buf = new Uint8Array(4096);
+    this.socket?.write(this.encode(p));
+  }
+
+  /** `p` encoded with fieldmq's codec, any size. */
+  encode(p: AnyPacketInfo): Uint8Array {
+    const size = packetSize(p, this.version);
+    if (size < 0) throw new Error('scripted broker could not size packet type ' + p.type + ': ' + size);
+    const buf = new Uint8Array(size);
     const end = encodePacket(p, this.version, buf, 0);
     if (end < 0) throw new Error('scripted broker could not encode packet type ' + p.type + ': ' + end);
-    this.socket?.write(buf.subarray(0, end));
+    return buf.subarray(0, end);
   }
 
   /** Sends raw bytes to the connected client. */
@@ -104,7 +117,7 @@ export class ScriptedBroker {
         if (len < 0 || off + len > all.length) break;
         const st = decodePacket(all, off, len, this.version, view, 0);
         if (st < 0) throw new Error('scripted broker got a bad packet: ' + st);
-        this.record(all, view, conn);
+        this.record(all, off, len, view, conn);
         off += len;
       }
       pending = all.slice(off);
@@ -113,7 +126,12 @@ export class ScriptedBroker {
     this.changed();
   }
 
-  private record(buf: Uint8Array, v: MqttPacket, conn: number): void {
+  private record(buf: Uint8Array, off: number, len: number, v: MqttPacket, conn: number): void {
+    const properties: MqttProperties = {};
+    if (this.version === 5 && v.propertiesLength > 0) {
+      const st = decodeProperties(buf, v.propertiesOffset, v.propertiesOffset + v.propertiesLength, v.type, properties);
+      if (st < 0) throw new Error('scripted broker could not decode properties: ' + st);
+    }
     const r: Received = {
       type: v.type,
       packetId: v.packetId,
@@ -125,6 +143,8 @@ export class ScriptedBroker {
       payload: utf8Decode(buf, v.payloadOffset, v.payloadOffset + v.payloadLength),
       reasonCode: v.reasonCode,
       conn,
+      bytes: buf.slice(off, off + len),
+      properties,
     };
     this.received.push(r);
     switch (v.type) {
@@ -140,6 +160,9 @@ export class ScriptedBroker {
         break;
       case 8:
         this.send({ type: 9, packetId: v.packetId, reasonCodes: [1] });
+        break;
+      case 10:
+        if (this.answerUnsubscribes) this.send(this.version === 5 ? { type: 11, packetId: v.packetId, reasonCodes: [0] } : { type: 11, packetId: v.packetId });
         break;
       case 12:
         if (this.answerPings) this.send({ type: 13 });

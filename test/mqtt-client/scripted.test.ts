@@ -262,6 +262,46 @@ describe('MqttClient › MQTT 5 limits from CONNACK', () => {
   });
 });
 
+describe('MqttClient › UNSUBSCRIBE properties (MQTT 5.0 §3.10.2.1)', () => {
+  it('MQTT 5: the User Properties given to unsubscribe() are on the wire, in order, repeats kept', async () => {
+    const b = await scripted(5);
+    const done: [string, number][] = [];
+    const { c, until, connect } = make(b, { onUnsubscribed: (f, code) => done.push([f, code]) });
+    await connect();
+    c.subscribe('cmd/#', 1, null);
+    await until(() => b.of(8).length === 1, 'SUBSCRIBE');
+    expect(c.unsubscribe('cmd/#', ['reason', 'shutdown', 'reason', 'again'])).toBe(0);
+    await until(() => done.length === 1, 'UNSUBACK');
+    const u = b.of(10)[0];
+    expect(u.properties).toEqual({ userProperties: ['reason', 'shutdown', 'reason', 'again'] });
+    // Fixed header, packet id, then the properties: 0x26 User Property, name, value, twice.
+    const props = [0x26, 0, 6, ...Buffer.from('reason'), 0, 8, ...Buffer.from('shutdown'), 0x26, 0, 6, ...Buffer.from('reason'), 0, 5, ...Buffer.from('again')];
+    const rest = [u.packetId >> 8, u.packetId & 0xff, props.length, ...props, 0, 5, ...Buffer.from('cmd/#')];
+    expect([...u.bytes]).toEqual([0xa2, rest.length, ...rest]);
+    expect(done).toEqual([['cmd/#', 0]]);
+  });
+
+  it('MQTT 5 without properties, and MQTT 3.1.1 (which has none), send a plain UNSUBSCRIBE', async () => {
+    for (const version of [5, 4]) {
+      const b = await scripted(version);
+      const { c, until, connect } = make(b);
+      await connect();
+      c.subscribe('a', 0, null);
+      c.subscribe('b', 0, null);
+      await until(() => b.of(8).length === 2, 'two SUBSCRIBEs');
+      expect(c.unsubscribe('a')).toBe(0);
+      expect(c.unsubscribe('b', ['k', 'v'])).toBe(0); // ignored by 3.1.1
+      await until(() => b.of(10).length === 2, 'two UNSUBSCRIBEs');
+      for (const [i, u] of b.of(10).entries()) {
+        const filter = i === 0 ? 'a' : 'b';
+        const head = version === 5 ? [u.packetId >> 8, u.packetId & 0xff, ...(i === 0 ? [0] : [7, 0x26, 0, 1, 0x6b, 0, 1, 0x76])] : [u.packetId >> 8, u.packetId & 0xff];
+        expect([...u.bytes]).toEqual([0xa2, head.length + 3, ...head, 0, 1, filter.charCodeAt(0)]);
+      }
+      c.disconnect();
+    }
+  });
+});
+
 describe('MqttClient › MQTT 5 reason codes and strings', () => {
   it('a refused publish reports the PUBACK reason code, and reasonString() gives its Reason String in the callback', async () => {
     const b = await scripted(5);
