@@ -12,7 +12,8 @@
  *
  * `RunningGateway.stop()` goes the other way: `$SYS` state `offline`, metrics endpoint closed,
  * the core stopped (broker connections closed with DISCONNECT, transports closed), then the
- * embedded broker closed.
+ * embedded broker closed. A gateway that dies without `stop` (SIGKILL, crash) leaves `$SYS`
+ * state `offline` too, with an external broker: the Will of its broker connection.
  *
  * @example
  * ```ts
@@ -31,7 +32,7 @@ import { silentLogger, type Logger } from './log';
 import { GatewayMetrics } from './metrics';
 import type { GatewayTimers } from './options';
 import { startMetricsServer, type MetricsServer } from './observability/prometheus';
-import { DEFAULT_SYS_PREFIX, SysPublisher } from './observability/sys';
+import { DEFAULT_SYS_PREFIX, SysPublisher, sysBase, sysState } from './observability/sys';
 import { createTransports, UdpSensorTransport } from './transports/index';
 import type { SensorTransport } from './transports/transport';
 
@@ -190,9 +191,11 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       broker = cfg.broker;
     }
 
-    // 2-4. Link, transports, core.
+    // 2-4. Link, transports, core. With `$SYS` on, the link's own connection carries the Will
+    // `state` = `offline` (the gateway died without `stop`) and says `online` again after a loss.
     const metrics = new GatewayMetrics();
-    const link = createBrokerLink(cfg, { broker, log, metrics, now });
+    const state = cfg.sysInterval > 0 ? sysState(sysBase(options.sysPrefix || DEFAULT_SYS_PREFIX, cfg.gatewayName)) : null;
+    const link = createBrokerLink(cfg, { broker, log, metrics, now, will: state?.offline ?? null, birth: state?.online ?? null });
     let transports: SensorTransport[];
     try {
       transports = createTransports(cfg, {

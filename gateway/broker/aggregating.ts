@@ -1,15 +1,28 @@
 /**
  * The aggregating broker link (MQTT-SN 1.2 §4.1, Fig. 3): one MQTT connection carries every
- * MQTT-SN client. Subscriptions are reference-counted per filter (the broker sees each filter
- * once, at the highest QoS any client asked for); Wills are kept here and published by the
- * gateway when a client is lost. The connection is non-clean (a persistent session), so
- * subscriptions and queued QoS 1/2 messages survive a broker restart or a link drop.
+ * MQTT-SN client. Subscriptions are reference-counted per filter (the broker holds each filter
+ * once); Wills are kept here and published by the gateway when a client is lost. The
+ * connection is non-clean (a persistent session), so subscriptions and queued QoS 1/2 messages
+ * survive a broker restart or a link drop.
+ *
+ * Subscriptions:
+ * - **Every filter at QoS 2.** A message matching several subscriptions of one connection
+ *   should come at the highest of their QoS (MQTT 3.1.1 §3.3.5), but Aedes and Mosquitto
+ *   (MQTT 3.1.1) send one copy at the QoS of *one* of them: `a/x` at QoS 0 next to `a/#` at
+ *   QoS 1 would bring a QoS 1 message as QoS 0, for the `a/#` client too. With every filter at
+ *   QoS 2 the broker delivers at the published QoS and the core downgrades per subscriber.
+ *   Each client is answered min(QoS asked for, QoS the broker granted).
+ * - **Every `subscribe` sends a SUBSCRIBE**, also for a filter other clients already hold: a
+ *   repeated SUBSCRIBE replaces the subscription and the broker sends its retained messages
+ *   again (MQTT 3.1.1 §3.8.4), which the core delivers to subscriptions made in the last few
+ *   seconds only. The client is answered at that SUBSCRIBE's SUBACK.
+ * - **UNSUBSCRIBE only for the last holder** of a filter.
  */
 import type { BrokerConfig } from '../config/schema';
 import type { Logger } from '../log';
 import type { GatewayMetrics } from '../metrics';
 import { Status } from '../../src/core/status';
-import { BrokerConnection, Ticker, connackText, copyWill, reasonText, startError, type ConnectionSizes } from './connection';
+import { BrokerConnection, Ticker, connackText, copyWill, isUnreachable, reasonText, startError, unreachableError, type ConnectionSizes } from './connection';
 import {
   LINK_FULL,
   LINK_REJECTED,
@@ -30,19 +43,17 @@ export interface AggregatingOptions {
   metrics: GatewayMetrics;
   /** Longest wait for the first CONNACK in `start`, ms. */
   startTimeout: number;
+  /** Will of the shared connection (the gateway's own: e.g. `$SYS/…/state` = `offline`), or null. */
+  will?: LinkWill | null;
+  /** Published each time the shared connection is up again after a loss (e.g. `state` = `online`), or null. */
+  birth?: LinkWill | null;
 }
 
 interface FilterRef {
-  /** Client ids holding the filter, with the QoS each asked for. */
+  /** Client ids holding the filter (or waiting for their SUBACK), with the QoS each asked for. */
   holders: Map<string, number>;
-  /** QoS the broker was asked for (the highest requested). */
-  requested: number;
-  /** What the broker granted for `requested`; -1 while a SUBACK is awaited. */
-  granted: number;
-  /** Sequence number of the latest SUBSCRIBE sent for this filter (earlier answers are stale). */
-  seq: number;
-  /** Subscribers waiting for the SUBACK. */
-  waiting: { clientId: string; qos: number; done: (granted: number) => void }[];
+  /** SUBSCRIBEs of this filter awaiting their SUBACK. */
+  pending: number;
 }
 
 interface ClientRecord {
@@ -67,8 +78,8 @@ export class AggregatingLink implements BrokerLink {
   private starting: Promise<void> | null = null;
   /** The shared connection is up (CONNACK accepted, not lost since). */
   private up = false;
-  /** Settles a pending `start`: CONNACK code, or null for "stopped". */
-  private firstConnect: ((code: number | null) => void) | null = null;
+  /** Settles a pending `start`: CONNACK code; null for "stopped", or with the socket error that makes the broker unreachable. */
+  private firstConnect: ((code: number | null, unreachable?: Error) => void) | null = null;
 
   constructor(o: AggregatingOptions) {
     this.o = o;
@@ -76,22 +87,31 @@ export class AggregatingLink implements BrokerLink {
       broker: o.broker,
       clientId: o.clientId,
       cleanSession: false,
-      will: null,
+      will: o.will ?? null,
       sizes: o.sizes,
       now: o.now,
       log: o.log,
       ticker: this.ticker,
       onConnect: (code, sessionPresent) => {
         if (code === 0) {
+          const again = this.conn.wasConnectedBefore;
           this.up = true;
           o.metrics.brokerConnections = 1;
           o.log.info('broker link up', { broker: o.broker.url, clientId: o.clientId, sessionPresent });
+          if (again && o.birth) this.publishBirth(o.birth);
           this.handlers?.onConnection?.(null, true);
         } else o.log.error('broker refused the connection', { broker: o.broker.url, code, reason: connackText(code) });
         const f = this.firstConnect;
         if (f) {
           this.firstConnect = null;
           f(code);
+        }
+      },
+      onSocketError: (e) => {
+        const f = this.firstConnect;
+        if (f && isUnreachable(e)) {
+          this.firstConnect = null;
+          f(null, e);
         }
       },
       onLost: (reason) => {
@@ -121,10 +141,14 @@ export class AggregatingLink implements BrokerLink {
         void this.conn.stop(false);
         reject(err);
       }, this.o.startTimeout);
-      this.firstConnect = (code) => {
+      this.firstConnect = (code, unreachable) => {
         clearTimeout(timer);
         if (code === 0) resolve();
-        else if (code === null) reject(new Error(`broker link to ${this.o.broker.url} stopped before it connected`));
+        else if (unreachable) {
+          // Refused or unresolvable: a user should not wait for the timeout to learn it.
+          void this.conn.stop(false);
+          reject(unreachableError(this.o.broker.url, unreachable));
+        } else if (code === null) reject(new Error(`broker link to ${this.o.broker.url} stopped before it connected`));
         else {
           void this.conn.stop(false);
           reject(startError(this.o.broker.url, this.o.startTimeout, code, null));
@@ -191,30 +215,18 @@ export class AggregatingLink implements BrokerLink {
   subscribe(clientId: string, filter: string, qos: number, done: (granted: number) => void): void {
     let f = this.filters.get(filter);
     if (!f) {
-      f = { holders: new Map(), requested: -1, granted: -1, seq: 0, waiting: [] };
+      f = { holders: new Map(), pending: 0 };
       this.filters.set(filter, f);
     }
+    const before = f.holders.get(clientId);
     f.holders.set(clientId, qos);
-    if (qos <= f.requested && f.granted >= 0) {
-      const g = f.granted >= 0x80 ? 0x80 : Math.min(qos, f.granted);
-      later(() => done(g));
-      return;
-    }
-    f.waiting.push({ clientId, qos, done });
-    if (qos <= f.requested) return; // the pending SUBACK answers it
+    f.pending++;
     const ref = f;
-    const prev = { requested: f.requested, granted: f.granted };
-    const seq = ++f.seq;
-    f.requested = qos;
-    f.granted = -1;
-    const r = this.conn.subscribe(filter, qos, (code) => {
-      if (ref.seq === seq) this.subAck(filter, ref, code, prev);
-    });
+    // QoS 2 whatever the client asked for: see the module comment.
+    const r = this.conn.subscribe(filter, 2, (code) => this.subAck(filter, ref, clientId, qos, before, code, done));
     if (r < 0) {
       this.o.log.warn('broker link cannot subscribe', { filter, status: reasonText(r) });
-      later(() => {
-        if (ref.seq === seq) this.subAck(filter, ref, 0x80, prev);
-      });
+      later(() => this.subAck(filter, ref, clientId, qos, before, 0x80, done));
     }
   }
 
@@ -227,6 +239,20 @@ export class AggregatingLink implements BrokerLink {
     this.release(filter, done);
   }
 
+  forget(clientId: string): void {
+    this.clients.delete(clientId); // the Will goes with it, unpublished
+    this.dropFilters(clientId);
+  }
+
+  /** Publishes the birth message (after a reconnect: the broker may have published the Will). */
+  private publishBirth(b: LinkWill): void {
+    later(() => {
+      const r = this.conn.publish(b.topic, b.payload, b.qos, b.retain, null);
+      if (r === 0) this.o.metrics.brokerOut++;
+      else this.o.log.warn('could not publish the birth message after a reconnect', { topic: b.topic, status: reasonText(r) });
+    });
+  }
+
   /** Unsubscribes the shared connection from `filter`, which nobody holds any more. */
   private release(filter: string, done: () => void): void {
     this.filters.delete(filter);
@@ -235,24 +261,19 @@ export class AggregatingLink implements BrokerLink {
   }
 
   /**
-   * SUBACK for `f`: answers every waiting subscriber with its own (downgraded) QoS. A refusal
-   * removes the refused subscribers from the filter (they hold nothing), and the filter goes
-   * when nobody else holds it; a refused upgrade keeps what the others had.
+   * The SUBACK of one client's SUBSCRIBE of `filter` (`before`: the QoS that client held it at
+   * until then, if it did). Granted: answered min(`qos`, granted). Refused: the client holds
+   * what it held before (the broker keeps an existing subscription when it refuses a
+   * repeated SUBSCRIBE), or nothing; a filter nobody holds any more is unsubscribed.
    */
-  private subAck(filter: string, f: FilterRef, code: number, prev: { requested: number; granted: number }): void {
-    const w = f.waiting;
-    f.waiting = [];
-    if (code < 0x80) {
-      f.granted = code;
-      for (const x of w) x.done(Math.min(x.qos, code));
-      return;
+  private subAck(filter: string, f: FilterRef, clientId: string, qos: number, before: number | undefined, code: number, done: (granted: number) => void): void {
+    f.pending--;
+    if (code >= 0x80 && f.holders.get(clientId) === qos) {
+      if (before === undefined) f.holders.delete(clientId);
+      else f.holders.set(clientId, before);
     }
-    for (const x of w) if (f.holders.get(x.clientId) === x.qos) f.holders.delete(x.clientId);
-    // Back to what the broker holds for the others (nothing, when the earlier SUBACK never came).
-    f.requested = prev.granted >= 0 ? prev.requested : -1;
-    f.granted = prev.granted >= 0 ? prev.granted : -1;
-    if (f.holders.size === 0 && this.filters.get(filter) === f) this.release(filter, () => {});
-    for (const x of w) x.done(0x80);
+    if (f.holders.size === 0 && f.pending === 0 && this.filters.get(filter) === f) this.release(filter, () => {});
+    done(code >= 0x80 ? 0x80 : Math.min(qos, code));
   }
 
   /** Removes `clientId` from every filter; filters nobody holds any more are unsubscribed. */

@@ -68,6 +68,11 @@ export interface ConnectionOptions {
   lingerMs?: number;
   /** CONNACK accepted (0) or refused (MQTT return / reason code). */
   onConnect(code: number, sessionPresent: boolean): void;
+  /**
+   * A socket error (e.g. `connect ECONNREFUSED`), at each attempt that fails; the client goes
+   * on reconnecting unless stopped. See {@link isUnreachable}.
+   */
+  onSocketError?(e: Error): void;
   /** The connection was lost (the client reconnects by itself unless stopped). */
   onLost(reason: number): void;
   onMessage(m: MqttMessage): void;
@@ -179,6 +184,8 @@ class LingeringTransport implements Transport {
   lingerNextClose = false;
   /** The last socket error seen (for "cannot connect" messages). */
   lastError: Error | null = null;
+  /** Called with each new socket error of the current socket (not of a lingering one); may run inside a client call. */
+  onError: ((e: Error) => void) | null = null;
   private lingering = false;
   private reopen = false;
   private timer: NodeJS.Timeout | null = null;
@@ -190,9 +197,12 @@ class LingeringTransport implements Transport {
     private readonly lingerMs: number,
   ) {
     inner.onReadable = () => {
-      if (inner.lastError) this.lastError = inner.lastError;
-      if (this.lingering) this.sinkOld();
-      else if (this.onReadable) this.onReadable();
+      if (this.lingering) {
+        this.sinkOld();
+        return;
+      }
+      this.noteError();
+      if (this.onReadable) this.onReadable();
     };
     inner.onWritable = () => {
       if (!this.lingering && this.onWritable) this.onWritable();
@@ -205,9 +215,18 @@ class LingeringTransport implements Transport {
       this.reopen = true;
       return Status.Ok;
     }
+    this.noteError(); // the previous attempt's, if the client closed it before its 'close' event
     const r = this.inner.open();
-    if (r < 0 && this.inner.lastError) this.lastError = this.inner.lastError;
+    if (r < 0) this.noteError();
     return r;
+  }
+
+  /** Records the inner transport's error, if new, and tells `onError`. */
+  private noteError(): void {
+    const e = this.inner.lastError;
+    if (!e || e === this.lastError) return;
+    this.lastError = e;
+    if (this.onError) this.onError(e);
   }
 
   close(): void {
@@ -215,6 +234,7 @@ class LingeringTransport implements Transport {
     if (this.lingering) return;
     const linger = this.lingerNextClose && this.inner.state() === TransportState.Open;
     this.lingerNextClose = false;
+    this.noteError(); // a socket error the client saw as Closed before its 'close' event came
     if (!linger) {
       this.inner.close();
       this.settled();
@@ -265,7 +285,7 @@ class LingeringTransport implements Transport {
     this.inner.close();
     if (this.reopen) {
       this.reopen = false;
-      if (this.inner.open() < 0 && this.inner.lastError) this.lastError = this.inner.lastError;
+      if (this.inner.open() < 0) this.noteError();
       // The client, in Opening, learns the outcome at its next poll.
       if (this.onReadable) this.onReadable();
     }
@@ -322,6 +342,7 @@ export class BrokerConnection {
   private stopped = false;
   private stopping: Promise<void> | null = null;
   private everConnected = false;
+  private accepted = 0;
 
   constructor(o: ConnectionOptions) {
     this.opts = o;
@@ -368,11 +389,24 @@ export class BrokerConnection {
     this.client = new MqttClient(this.clientOptions);
     this.transport.onReadable = () => this.schedule();
     this.transport.onWritable = () => this.schedule();
+    // Told in a later turn: the error may be noticed inside a client call (its transport close).
+    this.transport.onError = (e) => {
+      if (o.onSocketError) {
+        later(() => {
+          if (!this.isStopped) o.onSocketError!(e);
+        });
+      }
+    };
   }
 
   /** True once a CONNACK accepted this connection at least once. */
   get wasConnected(): boolean {
     return this.everConnected;
+  }
+
+  /** True, in `onConnect`, when an earlier CONNACK had accepted this connection too (it is a reconnect). */
+  get wasConnectedBefore(): boolean {
+    return this.accepted > 1;
   }
 
   /** True while connected (CONNACK accepted). */
@@ -596,6 +630,7 @@ export class BrokerConnection {
   private connack(code: number, sessionPresent: boolean): void {
     if (code === 0) {
       this.everConnected = true;
+      this.accepted++;
       this.replay(sessionPresent);
     }
     if (this.willArmed) {
@@ -733,12 +768,41 @@ export function isAuthRefusal(code: number): boolean {
   return code === 4 || code === 5 || code === 0x86 || code === 0x87 || code === 0x8c;
 }
 
+/**
+ * Socket errors that end a `start` at once instead of at its timeout: nothing listens at the
+ * broker's address (`ECONNREFUSED`) or its host name does not resolve (`ENOTFOUND`). Anything
+ * else (no route, a timeout, a temporary DNS failure `EAI_AGAIN`) may pass, and `start` keeps
+ * trying until its timeout, as it does for a broker that accepts TCP but never answers.
+ */
+export const UNREACHABLE_CODES: readonly string[] = ['ECONNREFUSED', 'ENOTFOUND'];
+
+/** True for a socket error in {@link UNREACHABLE_CODES}. */
+export function isUnreachable(e: Error): boolean {
+  const code = (e as NodeJS.ErrnoException).code;
+  return typeof code === 'string' && UNREACHABLE_CODES.includes(code);
+}
+
+/** A socket error as text (an `AggregateError` of several addresses has an empty message of its own). */
+export function socketErrorText(e: Error): string {
+  if (e.message) return e.message;
+  const inner = (e as Partial<AggregateError>).errors;
+  if (Array.isArray(inner) && inner.length > 0) return inner.map((x) => (x instanceof Error ? x.message : String(x))).join('; ');
+  return (e as NodeJS.ErrnoException).code ?? String(e);
+}
+
+/** The error of a `start` that failed at once on an {@link isUnreachable} socket error. */
+export function unreachableError(url: string, e: Error): Error {
+  const code = (e as NodeJS.ErrnoException).code;
+  const why = code === 'ENOTFOUND' ? 'its host name does not resolve' : 'nothing accepts connections there';
+  return new Error(`broker ${url} cannot be reached: ${why} (${socketErrorText(e)}; is it running? check --broker)`);
+}
+
 /** "did not accept a connection" / "refused the connection" errors of `start`, shared by both links. */
 export function startError(url: string, timeoutMs: number, code: number | null, lastError: Error | null, who = 'the connection'): Error {
   if (code !== null) {
     return new Error(`broker ${url} refused ${who} (CONNACK: ${connackText(code)}${isAuthRefusal(code) ? '; check the user name and password' : ''})`);
   }
-  const why = lastError ? `; last error: ${lastError.message}` : '';
+  const why = lastError ? `; last error: ${socketErrorText(lastError)}` : '';
   return new Error(`broker ${url} did not accept a connection within ${timeoutMs} ms${why} (is it running? check --broker)`);
 }
 

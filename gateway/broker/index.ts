@@ -8,8 +8,8 @@ import { silentLogger, type Logger } from '../log';
 import { GatewayMetrics } from '../metrics';
 import { AggregatingLink } from './aggregating';
 import { TransparentLink } from './transparent';
-import type { ConnectionSizes } from './connection';
-import type { BrokerLink } from './link';
+import { copyWill, type ConnectionSizes } from './connection';
+import type { BrokerLink, LinkWill } from './link';
 
 export { AggregatingLink } from './aggregating';
 export { TransparentLink } from './transparent';
@@ -29,6 +29,19 @@ export interface BrokerLinkOptions {
   clientSizes?: Partial<ConnectionSizes>;
   /** Longest wait for a broker CONNACK, ms. Default 10,000. */
   connectTimeout?: number;
+  /**
+   * Will of the gateway's own connection (aggregating: the shared one): the broker publishes it
+   * when that connection ends without DISCONNECT — the gateway process died (SIGKILL, crash,
+   * power loss) or the network between them failed. `stop` sends DISCONNECT: no Will. `main.ts`
+   * sets `$SYS/…/state` = `offline` here. Default none.
+   */
+  will?: LinkWill | null;
+  /**
+   * Published on that connection each time it is up again after a loss (never at `start`,
+   * whose caller publishes what it wants then): the broker may have published `will`
+   * meanwhile. `main.ts` sets `$SYS/…/state` = `online` here. Default none.
+   */
+  birth?: LinkWill | null;
 }
 
 /**
@@ -69,8 +82,10 @@ export function createBrokerLink(config: GatewayConfig, options: BrokerLinkOptio
   const now = options.now ?? (() => performance.now());
   const timeout = options.connectTimeout ?? 10_000;
   const shared = { ...SHARED_SIZES, ...options.sharedSizes };
+  const will = copyWill(options.will ?? null);
+  const birth = copyWill(options.birth ?? null);
   if (config.mode === 'aggregating') {
-    return new AggregatingLink({ broker, clientId: gatewayClientId(config), sizes: shared, now, log, metrics, startTimeout: timeout });
+    return new AggregatingLink({ broker, clientId: gatewayClientId(config), sizes: shared, now, log, metrics, startTimeout: timeout, will, birth });
   }
   return new TransparentLink({
     broker,
@@ -82,5 +97,7 @@ export function createBrokerLink(config: GatewayConfig, options: BrokerLinkOptio
     metrics,
     connectTimeout: timeout,
     startTimeout: timeout,
+    gatewayWill: will,
+    gatewayBirth: birth,
   });
 }

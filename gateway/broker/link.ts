@@ -63,9 +63,12 @@ export interface BrokerLink {
   /** Set by the core before `start`. */
   handlers: BrokerLinkHandlers | null;
   /**
-   * Starts the link. Aggregating: connects the shared connection and resolves once connected
-   * (rejects with a clear Error after the first refusal, e.g. bad credentials, or a timeout).
-   * Transparent: connects the gateway's own connection (see `publish`) the same way.
+   * Starts the link. Aggregating: connects the shared connection and resolves once connected.
+   * Rejects with a clear Error: at the first CONNACK refusal (e.g. bad credentials); at the
+   * first attempt that finds nothing listening or a host name that does not resolve
+   * (`ECONNREFUSED`, `ENOTFOUND`: the socket error is in the message); otherwise (a broker that
+   * does not answer, no route) at the timeout. Transparent: connects the gateway's own
+   * connection (see `publish`) the same way.
    */
   start(): Promise<void>;
   /**
@@ -92,6 +95,16 @@ export interface BrokerLink {
    */
   disconnect(clientId: string, publishWill: boolean): void;
   /**
+   * Drops every trace of `clientId`: the core evicted its idle record (a CleanSession=0 client
+   * that disconnected or was lost), nobody will resume that session. No Will is published, no
+   * callback is called. Aggregating: its record (Will, CleanSession) and its references go, and
+   * filters nobody else holds are unsubscribed. Transparent: its broker connection, if one is
+   * still open, is closed with DISCONNECT (the broker keeps a CleanSession=0 session until its
+   * own expiry). Unknown ids are ignored. Callbacks of calls still pending for the client
+   * (`subscribe`, `unsubscribe`, `setWill`) are still answered.
+   */
+  forget(clientId: string): void;
+  /**
    * Replaces the client's Will (WILLTOPICUPD / WILLMSGUPD, §6.4); `done(returnCode)` once the
    * new Will is in place (transparent: the client's broker connection was re-opened with it:
    * 0, 3 refused by the broker, 1 not within the connect timeout).
@@ -107,7 +120,12 @@ export interface BrokerLink {
    * broker acknowledged it). QoS 0: `done` is not called. `payload` is copied.
    */
   publish(clientId: string | null, topic: string, payload: Uint8Array, qos: number, retain: boolean, done: ((reasonCode: number) => void) | null): number;
-  /** Subscribes `clientId` to `filter`; `done(granted)`: 0..2, or 0x80 (failure). */
+  /**
+   * Subscribes `clientId` to `filter`; `done(granted)`: 0..2 (at most `qos`), or 0x80 (failure).
+   * The broker sends the filter's retained messages again, also when other clients already
+   * hold it (aggregating: every call sends a SUBSCRIBE, at QoS 2, and is answered at its
+   * SUBACK with min(`qos`, granted); see `aggregating.ts`).
+   */
   subscribe(clientId: string, filter: string, qos: number, done: (granted: number) => void): void;
   /** Unsubscribes `clientId` from `filter`; `done()` when the broker confirmed (or at once when other clients still hold it). */
   unsubscribe(clientId: string, filter: string, done: () => void): void;

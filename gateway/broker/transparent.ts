@@ -16,7 +16,7 @@ import type { BrokerConfig } from '../config/schema';
 import type { Logger } from '../log';
 import type { GatewayMetrics } from '../metrics';
 import { Status } from '../../src/core/status';
-import { BrokerConnection, Ticker, connackText, reasonText, startError, type ConnectionSizes } from './connection';
+import { BrokerConnection, Ticker, connackText, isUnreachable, reasonText, startError, unreachableError, type ConnectionSizes } from './connection';
 import {
   LINK_FULL,
   LINK_NO_CLIENT,
@@ -43,10 +43,16 @@ export interface TransparentOptions {
   connectTimeout: number;
   /** Longest wait for the gateway connection's first CONNACK in `start`, ms. */
   startTimeout: number;
+  /** Will of the gateway's own connection (e.g. `$SYS/…/state` = `offline`), or null. */
+  gatewayWill?: LinkWill | null;
+  /** Published on the gateway's own connection each time it is up again after a loss (e.g. `state` = `online`), or null. */
+  gatewayBirth?: LinkWill | null;
 }
 
 interface ClientConn {
   conn: BrokerConnection;
+  /** Set when a connection opened with `failFast` ended on an unreachable broker (see `isUnreachable`). */
+  unreachable: Error | null;
   /** Pending CONNECT answer, until the first CONNACK or the timeout. */
   connecting: ((returnCode: number, refusal: number | null) => void) | null;
   timer: NodeJS.Timeout | null;
@@ -82,7 +88,7 @@ export class TransparentLink implements BrokerLink {
       const c = this.open(
         this.o.gatewayClientId,
         true,
-        null,
+        this.o.gatewayWill ?? null,
         this.o.gatewaySizes,
         (rc, refusal) => {
           if (rc === 0) {
@@ -93,10 +99,13 @@ export class TransparentLink implements BrokerLink {
           reject(
             this.stopped
               ? new Error(`broker link to ${this.o.broker.url} stopped before it connected`)
-              : startError(this.o.broker.url, this.o.startTimeout, refusal, c.conn.lastError, "the gateway's connection"),
+              : c.unreachable
+                ? unreachableError(this.o.broker.url, c.unreachable)
+                : startError(this.o.broker.url, this.o.startTimeout, refusal, c.conn.lastError, "the gateway's connection"),
           );
         },
         this.o.startTimeout,
+        true,
       );
       this.own = c;
     });
@@ -145,6 +154,14 @@ export class TransparentLink implements BrokerLink {
     if (publishWill) this.o.log.info('closed the broker connection of a lost client: the broker publishes its Will', { clientId });
   }
 
+  forget(clientId: string): void {
+    // Nothing is kept for a client without a connection; one still open goes without its Will.
+    const c = this.conns.get(clientId);
+    if (!c) return;
+    this.conns.delete(clientId);
+    this.close(c, true);
+  }
+
   setWill(clientId: string, will: LinkWill | null, done: (returnCode: number) => void): void {
     const c = this.conns.get(clientId);
     if (!c) {
@@ -189,7 +206,8 @@ export class TransparentLink implements BrokerLink {
   /**
    * Opens one broker connection (once any earlier connection of the same id is closed);
    * `answer(rc, refusal)` once: at the first CONNACK (0, or 3 with the broker's code) or at the
-   * timeout (1).
+   * timeout (1). `failFast`: also 1 at the first unreachable-broker socket error
+   * (`isUnreachable`; `unreachable` then holds it), instead of at the timeout.
    */
   private open(
     clientId: string,
@@ -198,11 +216,13 @@ export class TransparentLink implements BrokerLink {
     sizes: ConnectionSizes,
     answer: (returnCode: number, refusal: number | null) => void,
     timeout: number,
+    failFast = false,
   ): ClientConn {
     const o = this.o;
     const isOwn = sizes === o.gatewaySizes && clientId === o.gatewayClientId;
     const cc: ClientConn = {
       conn: null as unknown as BrokerConnection,
+      unreachable: null,
       connecting: null,
       timer: null,
       up: false,
@@ -217,9 +237,11 @@ export class TransparentLink implements BrokerLink {
       if (rc !== 0) {
         if (this.conns.get(clientId) === cc) this.conns.delete(clientId);
         if (this.own === cc) this.own = null;
-        // Refused: nothing to close gracefully. Timed out: a CONNACK may still come, so the
-        // close waits for it and sends DISCONNECT (no stray Will).
-        this.close(cc, refusal === null);
+        // Refused, or no broker there: nothing to close gracefully. A client's connection that
+        // timed out: a CONNACK may still come, so the close waits for it and sends DISCONNECT (no
+        // stray Will). The gateway's own at `start`: closed at once (a failed start must leave
+        // nothing running; its Will, if the broker did accept it, says the truth: offline).
+        this.close(cc, refusal === null && cc.unreachable === null && !failFast);
       }
       f(rc, refusal);
     };
@@ -239,12 +261,26 @@ export class TransparentLink implements BrokerLink {
           if (!cc.up) {
             cc.up = true;
             o.metrics.brokerConnections++;
+            const birth = o.gatewayBirth;
+            if (isOwn && birth && cc.conn.wasConnectedBefore) {
+              // Back after a loss: the broker may have published the Will meanwhile.
+              later(() => {
+                if (cc.conn.publish(birth.topic, birth.payload, birth.qos, birth.retain, null) === 0) o.metrics.brokerOut++;
+                else o.log.warn('could not publish the birth message after a reconnect', { topic: birth.topic });
+              });
+            }
             this.handlers?.onConnection?.(isOwn ? null : clientId, true);
           }
           finish(0, null);
         } else {
           o.log.warn('broker refused a client connection', { clientId, code, reason: connackText(code) });
           finish(3, code); // MQTT-SN "rejected: not supported" (§5.3.10)
+        }
+      },
+      onSocketError: (e) => {
+        if (failFast && cc.connecting && isUnreachable(e)) {
+          cc.unreachable = e;
+          finish(1, null);
         }
       },
       onLost: (reason) => {

@@ -21,8 +21,6 @@ const TX_SIZE = 65535 + 255;
 /** Cached views of the outbound buffer for lengths up to this (no subarray per send). */
 const VIEW_CACHE = 1024;
 
-function noop(): void {}
-
 /** Minimum size of an active client's outbound queue (see README, "Core"). */
 export const ACTIVE_QUEUE_MIN = 64;
 
@@ -70,10 +68,11 @@ export class HandlerContext {
     this.random = random;
     this.predefined = new PredefinedTopics(config.predefinedTopics);
     this.table = new SessionTable(metrics, config.maxClients, config.maxClients);
-    // An evicted CleanSession=0 record: nobody will resume it, so the subscriptions it holds
-    // at the link go too (aggregating: the shared connection would keep receiving them).
+    // An evicted CleanSession=0 record: nobody will resume it, so the link forgets it too, with
+    // the subscriptions it holds (aggregating: the shared connection would keep receiving them,
+    // and the link would keep the record for ever).
     this.table.onEvict = (s) => {
-      for (const filter of s.subs.keys()) link.unsubscribe(s.clientId, filter, noop);
+      link.forget(s.clientId);
       s.subs.clear();
     };
     this.activeQueueLimit = Math.max(config.maxBufferedPerSleeper, ACTIVE_QUEUE_MIN);

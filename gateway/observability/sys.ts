@@ -9,7 +9,7 @@
  *
  * | topic | payload |
  * | --- | --- |
- * | `$SYS/fieldmq/<gw>/state` | `online` at start, `offline` at a graceful stop |
+ * | `$SYS/fieldmq/<gw>/state` | `online` at start, `offline` at a graceful stop or when the gateway dies (the Will) |
  * | `$SYS/fieldmq/<gw>/version` | fieldmq version, once at start |
  * | `$SYS/fieldmq/<gw>/uptime` | seconds since start |
  * | `$SYS/fieldmq/<gw>/packets_in` | `1234` |
@@ -22,13 +22,15 @@
  *   Mosquitto's `$SYS` topics). Counters are published every interval whether they changed or not,
  *   so a broker that lost its retained messages (restart without persistence) is refilled within
  *   one interval. `state` says whether the numbers are live: it is `offline` after a graceful
- *   stop; after a crash it stays `online` (the link gives the gateway connection no Will).
+ *   stop, and after a crash (SIGKILL, power loss) or a lost network too: `main.ts` gives the
+ *   gateway's broker connection {@link sysState}`.offline` as its Will, and the link publishes
+ *   {@link sysState}`.online` again when that connection is back after a loss.
  * - **`$SYS/` needs the broker's consent**: the embedded broker allows `$SYS/fieldmq/`; Mosquitto 2
  *   refuses every client publish under `$SYS/` whatever its ACL says (QoS 0 dropped silently,
  *   MQTT 5 answers "not authorised"). Set another `prefix` there (`--sys-prefix fieldmq/sys`).
  *   The `state` message goes out at QoS 1 so that an MQTT 5 refusal is logged with that remedy.
  */
-import type { BrokerLink } from '../broker/link';
+import type { BrokerLink, LinkWill } from '../broker/link';
 import type { Logger } from '../log';
 import { metricFamilies, type GatewayMetrics } from '../metrics';
 
@@ -90,6 +92,19 @@ export function sysMessages(metrics: GatewayMetrics, base: string): [string, str
 }
 
 const encoder = new TextEncoder();
+
+/**
+ * The `<base>/state` messages as the broker link takes them (QoS 1, retained): `offline` as the
+ * Will of the gateway's own connection, `online` as its birth message after a reconnect
+ * (`createBrokerLink` options `will` and `birth`).
+ */
+export function sysState(base: string): { online: LinkWill; offline: LinkWill } {
+  const topic = `${base}/state`;
+  return {
+    online: { topic, payload: encoder.encode('online'), qos: 1, retain: true },
+    offline: { topic, payload: encoder.encode('offline'), qos: 1, retain: true },
+  };
+}
 
 /** Publishes the counters periodically; see the module comment for the topics. */
 export class SysPublisher {

@@ -6,8 +6,10 @@
  * argv: <mode> <scenario> <port>
  * - `use`: start, connect a client with a Will, subscribe, publish QoS 1 (await done), stop.
  * - `stop-pending`: start against a closed port, stop while start is pending.
- * - `start-timeout`: start against a closed port with a short timeout; no stop at all (a failed
- *   start must not leave a connection retrying).
+ * - `start-timeout`: start against a broker that never answers (the parent's silent server) with
+ *   a short timeout; no stop at all (a failed start must not leave a connection retrying).
+ * - `start-refused`: start against a closed port (rejected at the first refused attempt, long
+ *   before the 30 s timeout); no stop at all.
  */
 import { brokerAt, createBrokerLink } from '../../../gateway/broker/index';
 import { defaultConfig } from '../../../gateway/config/schema';

@@ -398,6 +398,30 @@ export class Observer {
   }
 }
 
+// ── a broker that never answers ───────────────────────────────────────────────
+
+/** A TCP server on 127.0.0.1 that accepts connections and never sends a byte (a hung broker); closed after the test. */
+export async function silentServer(): Promise<{ host: string; port: number }> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((sock) => {
+    sockets.add(sock);
+    sock.on('error', () => {});
+    sock.on('close', () => sockets.delete(sock));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  onCleanup(
+    () =>
+      new Promise<void>((resolve) => {
+        for (const x of sockets) x.destroy();
+        server.close(() => resolve());
+      }),
+  );
+  return { host: '127.0.0.1', port: (server.address() as net.AddressInfo).port };
+}
+
 // ── a cuttable TCP proxy ──────────────────────────────────────────────────────
 
 /**

@@ -19,6 +19,7 @@ import {
   makeLink,
   mosquitto,
   onCleanup,
+  silentServer,
   startLink,
   uniq,
   useCleanups,
@@ -72,18 +73,52 @@ forEachPeer((peer) => {
 
 describe('BrokerLink › start fails with a message saying why', () => {
   for (const mode of MODES) {
-    it(`${mode}: unreachable broker (closed port) → rejects naming the broker and the socket error`, async () => {
+    it(`${mode}: nothing listens (closed port) → rejects at the first refused attempt, naming the broker and the socket error`, async () => {
       const port = await freePort();
+      const { link } = makeLink({ host: '127.0.0.1', port, version: 4 }, mode, { connectTimeout: 10_000 });
+      const t0 = performance.now();
+      const err = await link.start().then(
+        () => null,
+        (e: Error) => e,
+      );
+      const ms = performance.now() - t0;
+      expect(err).toBeInstanceOf(Error);
+      expect(err!.message).toContain(`broker mqtt://127.0.0.1:${port} cannot be reached`);
+      expect(err!.message).toMatch(/connect ECONNREFUSED 127\.0\.0\.1:\d+/);
+      expect(ms).toBeLessThan(2000); // not the 10 s timeout
+    });
+
+    it(`${mode}: a host name that does not resolve → rejects at once with the resolver's error`, async () => {
+      const host = 'fieldmq-no-such-broker.invalid'; // RFC 6761: never resolves
+      const dns = await import('node:dns/promises');
+      const d0 = performance.now();
+      const code = await dns.lookup(host).then(
+        () => 'resolved',
+        (e: NodeJS.ErrnoException) => e.code,
+      );
+      const lookupMs = performance.now() - d0;
+      expect(code, 'this machine must answer ENOTFOUND for a .invalid name').toBe('ENOTFOUND');
+      const { link } = makeLink({ host, port: 1883, version: 4 }, mode, { connectTimeout: 10_000 });
+      const t0 = performance.now();
+      const err = await link.start().then(
+        () => null,
+        (e: Error) => e,
+      );
+      expect(err?.message).toContain(`broker mqtt://${host}:1883 cannot be reached: its host name does not resolve`);
+      expect(err!.message).toContain(`getaddrinfo ENOTFOUND ${host}`);
+      expect(performance.now() - t0).toBeLessThan(lookupMs + 2000);
+    });
+
+    it(`${mode}: a broker that accepts TCP but never answers → rejects at the timeout`, async () => {
+      const { port } = await silentServer();
       const { link } = makeLink({ host: '127.0.0.1', port, version: 4 }, mode, { connectTimeout: 1500 });
       const t0 = performance.now();
       const err = await link.start().then(
         () => null,
         (e: Error) => e,
       );
-      expect(err).toBeInstanceOf(Error);
-      expect(err!.message).toContain(`mqtt://127.0.0.1:${port}`);
+      expect(err?.message).toContain(`mqtt://127.0.0.1:${port}`);
       expect(err!.message).toMatch(/did not accept a connection within 1500 ms/);
-      expect(err!.message).toMatch(/ECONNREFUSED/);
       expect(performance.now() - t0).toBeGreaterThanOrEqual(1400);
     });
 
@@ -186,9 +221,15 @@ describe('BrokerLink › after stop() nothing keeps the event loop alive', () =>
       expect(r.out).toMatch(/active after stop: \[\]/);
     });
 
-    for (const scenario of ['stop-pending', 'start-timeout']) {
-      it(`${mode}: ${scenario === 'stop-pending' ? 'stop() during a start that cannot connect' : 'a start that timed out, without stop()'} leaves nothing running`, async () => {
-        const port = await freePort();
+    const what: Record<string, string> = {
+      'stop-pending': 'stop() during a start that cannot connect',
+      'start-timeout': 'a start that timed out (a broker that never answers), without stop()',
+      'start-refused': 'a start refused at once (closed port), without stop()',
+    };
+    for (const scenario of ['stop-pending', 'start-timeout', 'start-refused']) {
+      it(`${mode}: ${what[scenario]} leaves nothing running`, async () => {
+        let port = await freePort();
+        if (scenario === 'start-timeout') port = (await silentServer()).port;
         const r = await run([mode, scenario, String(port)]);
         expect(r.out).toMatch(/start rejected: /);
         expect(r.out).toContain('stopped');

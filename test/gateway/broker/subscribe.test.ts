@@ -19,11 +19,13 @@ import {
   startLink,
   startProxy,
   subscribe,
+  setWill,
   unsubscribe,
   uniq,
   until,
   untilTrue,
   useCleanups,
+  will,
   type LinkProbe,
   type Peer,
 } from './helpers';
@@ -46,7 +48,7 @@ async function linkRoundTrip(obs: Observer, probe: LinkProbe, markerTopic: strin
 forEachPeer((peer) => {
   for (const mode of MODES) {
     describe(mode, () => {
-      it('grants the QoS asked for and delivers at min(published, granted), with the client id (transparent) or null (aggregating)', async () => {
+      it(`grants the QoS asked for and delivers at ${mode === 'transparent' ? 'min(published, granted)' : 'the published QoS (the core downgrades)'}, with the client id (transparent) or null (aggregating)`, async () => {
         const p = peer();
         const obs = await Observer.connect(p);
         const { link, probe } = await startLink(p, mode);
@@ -58,9 +60,10 @@ forEachPeer((peer) => {
         for (const qos of [0, 1, 2]) {
           const topic = `${base}/q${qos}/x`;
           await untilTrue(`message on ${topic} at the link`, () => probe.on(topic).length > 0);
-          // Aedes 1.2 delivers a QoS 2 message at QoS 2 even to a QoS 1 subscription (seen with
-          // MQTT.js alone too): there the QoS is only known to be at least the granted one.
-          const delivered = p.kind === 'aedes' && qos === 1 ? probe.on(topic)[0]?.qos : qos;
+          // Aggregating: the shared connection holds every filter at QoS 2. Transparent: Aedes 1.2
+          // delivers a QoS 2 message at QoS 2 even to a QoS 1 subscription (seen with MQTT.js
+          // alone too): there the QoS is only known to be at least the granted one.
+          const delivered = mode === 'aggregating' ? 2 : p.kind === 'aedes' && qos === 1 ? probe.on(topic)[0]?.qos : qos;
           expect(delivered).toBeGreaterThanOrEqual(qos);
           expect(probe.on(topic)).toEqual([{ clientId: mode === 'transparent' ? id : null, topic, payload: `to q${qos}`, qos: delivered, retain: false }]);
         }
@@ -132,6 +135,45 @@ forEachPeer((peer) => {
     expect(probe.on(topic)).toEqual([{ clientId: null, topic, payload: 'once', qos: 1, retain: false }]);
   });
 
+  it('aggregating: a client subscribing to a filter another client holds gets the retained message again', async () => {
+    const p = peer();
+    const obs = await Observer.connect(p);
+    const topic = uniq('kept');
+    await obs.publish(topic, 'state', 1, true);
+    onCleanup(() => obs.publish(topic, '', 1, true));
+    const { link, probe } = await startLink(p, 'aggregating');
+    const [a, b] = [uniq('a'), uniq('b')];
+    for (const id of [a, b]) expect(await connectClient(link, { clientId: id })).toBe(0);
+    expect(await subscribe(link, a, topic, 1)).toBe(1);
+    await untilTrue('the retained message for the first holder', () => probe.on(topic).length === 1);
+    expect(await subscribe(link, b, topic, 0)).toBe(0);
+    await untilTrue('the retained message again, for the second holder', () => probe.on(topic).length === 2, undefined, () => JSON.stringify(probe.on(topic)));
+    expect(probe.on(topic)).toEqual([
+      { clientId: null, topic, payload: 'state', qos: 1, retain: true },
+      { clientId: null, topic, payload: 'state', qos: 1, retain: true },
+    ]);
+  });
+
+  it('aggregating: overlapping filters (a/x at QoS 0, a/# at QoS 1) do not lower the QoS a QoS 1 message arrives with', async () => {
+    const p = peer();
+    const obs = await Observer.connect(p);
+    const { link, probe } = await startLink(p, 'aggregating');
+    const [a, b] = [uniq('a'), uniq('b')];
+    for (const id of [a, b]) expect(await connectClient(link, { clientId: id })).toBe(0);
+    const base = uniq('ov');
+    const marker = uniq('marker');
+    expect(await subscribe(link, a, `${base}/x`, 0)).toBe(0);
+    expect(await subscribe(link, b, `${base}/#`, 1)).toBe(1);
+    expect(await subscribe(link, b, marker, 1)).toBe(1);
+    await obs.publish(`${base}/x`, 'for a at QoS 0, for b at QoS 1', 1);
+    await linkRoundTrip(obs, probe, marker);
+    const got = probe.on(`${base}/x`);
+    // MQTT 3.1.1 (Aedes, Mosquitto): one copy. Mosquitto with MQTT 5: one copy per matching
+    // subscription (§3.3.4 allows both). Either way every copy comes at the published QoS.
+    expect(got.length).toBe(p.kind === 'mosquitto' && p.version === 5 ? 2 : 1);
+    for (const m of got) expect(m).toEqual({ clientId: null, topic: `${base}/x`, payload: 'for a at QoS 0, for b at QoS 1', qos: 1, retain: false });
+  });
+
   it('transparent: subscribing for an unknown client answers 0x80', async () => {
     const { link } = await startLink(peer(), 'transparent');
     expect(await subscribe(link, 'nobody', 'x/#', 1)).toBe(0x80);
@@ -173,13 +215,16 @@ describe('BrokerLink › aggregating › reference counting per filter (aedes)',
     return { p, link, probe, obs, rec, prefix, marker, ids };
   }
 
-  it('the broker sees one SUBSCRIBE per filter; unsubscribing one holder keeps it; the last one removes it', async () => {
+  it('the broker sees a SUBSCRIBE at QoS 2 per subscribe; unsubscribing one holder keeps the filter; the last one removes it', async () => {
     const { link, probe, obs, rec, prefix, marker, ids } = await setup();
     const [a, b] = ids;
     const f = `${prefix}/t/#`;
     expect(await subscribe(link, a, f, 1)).toBe(1);
     expect(await subscribe(link, b, f, 1)).toBe(1);
-    expect(rec.subs.filter((s) => s.topic === f)).toEqual([{ topic: f, qos: 1 }]);
+    expect(rec.subs.filter((s) => s.topic === f)).toEqual([
+      { topic: f, qos: 2 },
+      { topic: f, qos: 2 },
+    ]);
 
     await unsubscribe(link, a, f);
     await obs.publish(`${prefix}/t/1`, 'still held', 1);
@@ -194,23 +239,21 @@ describe('BrokerLink › aggregating › reference counting per filter (aedes)',
     expect(probe.on(`${prefix}/t/1`).map((m) => m.payload)).toEqual(['still held']);
   });
 
-  it('a higher QoS re-subscribes; lower ones are answered with what they asked for', async () => {
+  it('every filter is held at QoS 2: each client is answered the QoS it asked for, messages come at the published QoS', async () => {
     const { link, probe, obs, rec, prefix, marker, ids } = await setup();
     const [a, b, c] = ids;
     const f = `${prefix}/up`;
     expect(await subscribe(link, a, f, 0)).toBe(0);
     expect(await subscribe(link, b, f, 2)).toBe(2);
-    expect(await subscribe(link, c, f, 1)).toBe(1); // granted 2 for the filter, downgraded to what c asked
-    expect(rec.subs.filter((s) => s.topic === f)).toEqual([
-      { topic: f, qos: 0 },
-      { topic: f, qos: 2 },
-    ]);
+    expect(await subscribe(link, c, f, 1)).toBe(1);
+    expect(rec.subs.filter((s) => s.topic === f).map((s) => s.qos)).toEqual([2, 2, 2]);
+    await unsubscribe(link, b, f); // the QoS 2 holder goes: the others still get QoS 2 messages at QoS 2 (the core downgrades)
     await obs.publish(f, 'q2', 2);
     await linkRoundTrip(obs, probe, marker);
     expect(probe.on(f)).toEqual([{ clientId: null, topic: f, payload: 'q2', qos: 2, retain: false }]);
   });
 
-  it('concurrent subscribes of one filter are all answered by its SUBACK', async () => {
+  it('concurrent subscribes of one filter are each answered by their SUBACK', async () => {
     const { link, rec, prefix, ids } = await setup();
     const [a, b, c] = ids;
     const f = `${prefix}/burst`;
@@ -220,7 +263,7 @@ describe('BrokerLink › aggregating › reference counting per filter (aedes)',
     link.subscribe(c, f, 2, answers[2].fn);
     const got = await Promise.all(answers.map((x) => x.first('SUBACK')));
     expect(got).toEqual([1, 0, 2]);
-    expect(rec.subs.filter((s) => s.topic === f).map((s) => s.qos)).toEqual([1, 2]);
+    expect(rec.subs.filter((s) => s.topic === f).map((s) => s.qos)).toEqual([2, 2, 2]);
   });
 
   it('a client connecting again with CleanSession drops its references', async () => {
@@ -317,6 +360,77 @@ describe('BrokerLink › subscribe › broker answers (aedes authorizeSubscribe)
       });
     });
   }
+});
+
+describe.runIf(HAVE_MOSQUITTO)('BrokerLink › aggregating › a broker granting less than QoS 2 (mosquitto max_qos 1)', () => {
+  for (const version of [4, 5] as const) {
+    it(`MQTT ${version === 5 ? '5' : '3.1.1'}: each client is answered min(QoS asked for, QoS granted)`, async () => {
+      const p = await mosquitto(version, { config: 'max_qos 1' });
+      onCleanup(() => p.stop());
+      const { link } = await startLink(p, 'aggregating');
+      const ids = [uniq('a'), uniq('b'), uniq('c')];
+      for (const id of ids) expect(await connectClient(link, { clientId: id })).toBe(0);
+      const f = uniq('capped');
+      expect(await subscribe(link, ids[0], f, 2)).toBe(1);
+      expect(await subscribe(link, ids[1], f, 0)).toBe(0);
+      expect(await subscribe(link, ids[2], f, 1)).toBe(1);
+    });
+  }
+});
+
+describe('BrokerLink › forget', () => {
+  it('aggregating (aedes): forget drops the record without its Will, and the filters only it held', async () => {
+    const p = await aedes();
+    onCleanup(() => p.stop());
+    const prefix = uniq('fg');
+    const rec = brokerSubscriptions(p, prefix);
+    const obs = await Observer.connect(p);
+    await obs.subscribe(`${prefix}/will`, 1);
+    const { link, probe } = await startLink(p, 'aggregating');
+    const [gone, other] = [uniq('gone'), uniq('other')];
+    expect(await connectClient(link, { clientId: gone, cleanSession: false, will: will(`${prefix}/will`, 'lost') })).toBe(0);
+    expect(await connectClient(link, { clientId: other })).toBe(0);
+    const [own, shared, marker] = [`${prefix}/own`, `${prefix}/shared`, `${prefix}/marker`];
+    expect(await subscribe(link, gone, own, 1)).toBe(1);
+    expect(await subscribe(link, gone, shared, 1)).toBe(1);
+    expect(await subscribe(link, other, shared, 1)).toBe(1);
+    expect(await subscribe(link, other, marker, 1)).toBe(1);
+    link.disconnect(gone, false); // CleanSession=0: the link keeps its record (and references)
+    expect(await setWill(link, gone, will(`${prefix}/will`, 'lost again'))).toBe(0);
+
+    link.forget(gone);
+    await untilTrue('the broker to drop the filter only the forgotten client held', () => rec.unsubs.includes(own));
+    expect(await setWill(link, gone, null)).toBe(3); // no record any more
+    link.disconnect(gone, true); // unknown now: nothing to publish
+    await obs.publish(own, 'nobody', 1);
+    await obs.publish(shared, 'still held', 1);
+    await linkRoundTrip(obs, probe, marker);
+    expect(rec.unsubs).toEqual([own]);
+    expect(probe.on(own)).toEqual([]);
+    expect(probe.on(shared).map((m) => m.payload)).toEqual(['still held']);
+    await obs.roundTrip();
+    expect(obs.on(`${prefix}/will`)).toEqual([]);
+    link.forget('never-seen'); // unknown ids are ignored
+  });
+
+  it('transparent (aedes): forget closes a connection still open, without its Will', async () => {
+    const p = await aedes();
+    onCleanup(() => p.stop());
+    const obs = await Observer.connect(p);
+    const topic = uniq('will');
+    await obs.subscribe(topic, 1);
+    const { link, metrics } = await startLink(p, 'transparent');
+    const id = uniq('sensor');
+    expect(await connectClient(link, { clientId: id, cleanSession: false, will: will(topic, 'lost') })).toBe(0);
+    const gone = p.watchGone(id);
+    link.forget(id);
+    await gone();
+    await obs.roundTrip();
+    expect(obs.on(topic)).toEqual([]);
+    expect(metrics.brokerConnections).toBe(1); // the gateway's own
+    expect(await subscribe(link, id, 'x/#', 1)).toBe(0x80); // no connection for it any more
+    link.forget('never-seen');
+  });
 });
 
 /** What a broker saw of SUBSCRIBE / UNSUBSCRIBE for topics under a prefix: Aedes events, or Mosquitto's `subscribe` / `unsubscribe` log lines. */

@@ -12,10 +12,13 @@ import {
   Observer,
   connectClient,
   forEachPeer,
+  onCleanup,
   setWill,
   startLink,
+  startProxy,
   text,
   uniq,
+  untilTrue,
   useCleanups,
   will,
   type Peer,
@@ -141,6 +144,42 @@ forEachPeer((peer) => {
         const [m] = await obs.messagesOn(topic, 1);
         expect(m.payload).toBe('orig');
       });
+    });
+  }
+});
+
+/**
+ * The gateway's own connection (aggregating: the shared one) with `createBrokerLink`'s `will`
+ * and `birth`: the broker publishes the Will when that connection ends without DISCONNECT (a
+ * proxy in front of the broker drops it, as a dead gateway or a network failure would); the
+ * link publishes the birth message once it is back; `stop` publishes no Will.
+ */
+forEachPeer((peer) => {
+  for (const mode of ['transparent', 'aggregating'] as const) {
+    it(`${mode}: the gateway's own connection: Will when it is lost, birth when it is back, no Will at stop`, async () => {
+      const p = peer();
+      const proxy = await startProxy(p);
+      onCleanup(() => proxy.close());
+      const obs = await Observer.connect(p);
+      const topic = uniq('gwstate');
+      await obs.subscribe(topic, 1);
+      const { link, probe } = await startLink({ host: proxy.host, port: proxy.port, version: p.version }, mode, {
+        will: will(topic, 'offline', 1),
+        birth: will(topic, 'online', 1),
+      });
+      await obs.roundTrip();
+      expect(obs.on(topic)).toEqual([]); // no birth at start: the caller publishes what it wants then
+      const ups = (): number => probe.connections.filter((c) => c.clientId === null && c.up).length;
+      proxy.cut();
+      const [w] = await obs.messagesOn(topic, 1);
+      expect(w).toMatchObject({ payload: 'offline', qos: 1 });
+      proxy.restore();
+      await untilTrue('the link back', () => ups() === 2, 15_000);
+      await obs.messagesOn(topic, 2, 15_000);
+      expect(obs.on(topic).map((m) => m.payload)).toEqual(['offline', 'online']);
+      await link.stop();
+      await obs.roundTrip();
+      expect(obs.on(topic).map((m) => m.payload)).toEqual(['offline', 'online']);
     });
   }
 });

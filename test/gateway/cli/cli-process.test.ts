@@ -216,10 +216,51 @@ describe('fieldmq-gateway › start failures', () => {
 
   it('exits 1 naming the broker when it cannot be reached', async () => {
     const port = await freePort();
+    const t0 = performance.now();
     const p = runCli(['--broker', `mqtt://127.0.0.1:${port}`, '--udp-port', '0', '--no-udp6']);
     expect(await p.waitForExit(30_000)).toBe(1);
-    expect(p.stderr()).toContain(`cannot start: broker mqtt://127.0.0.1:${port}`);
+    expect(performance.now() - t0).toBeLessThan(9_000); // the refused connection, not the 10 s connect timeout (launch included)
+    expect(p.stderr()).toContain(`cannot start: broker mqtt://127.0.0.1:${port} cannot be reached`);
+    expect(p.stderr()).toContain('ECONNREFUSED');
   });
+});
+
+describe('fieldmq-gateway › killed (SIGKILL) with an external broker', () => {
+  for (const mode of ['transparent', 'aggregating'] as const) {
+    it(`${mode} mode: the broker publishes $SYS/…/state = offline, the Will of the gateway's connection`, async () => {
+      const broker = await startEmbeddedBroker({ port: 0, host: '127.0.0.1' }); // Aedes, allowing $SYS/fieldmq/
+      let p: CliProcess | null = null;
+      let w: Watcher | null = null;
+      try {
+        const name = `kill-gw-${mode}`;
+        w = await watch(broker.connectUrl, `$SYS/fieldmq/${name}/state`);
+        p = runCli(['--broker', broker.connectUrl, '--mode', mode, '--gateway-name', name, '--udp-port', '0', '--no-udp6', '--sys-interval', '1']);
+        await started(p);
+        await w.message(`$SYS/fieldmq/${name}/state`, 'online');
+        p.signal('SIGKILL');
+        expect(await p.waitForExit()).toBe(137);
+        const m = await w.until('state offline after the online', (seen) => {
+          const states = seen.filter((x) => x.topic === `$SYS/fieldmq/${name}/state`);
+          return states.length >= 2 ? states : undefined;
+        });
+        expect(m.map((x) => x.payload)).toEqual(['online', 'offline']);
+        // retained: a dashboard connecting now sees it
+        const late = await watch(broker.connectUrl, `$SYS/fieldmq/${name}/state`);
+        try {
+          expect((await late.message(`$SYS/fieldmq/${name}/state`)).payload).toBe('offline');
+        } finally {
+          await late.close();
+        }
+      } finally {
+        if (p) {
+          p.signal('SIGKILL');
+          await p.exited;
+        }
+        await w?.close();
+        await broker.stop();
+      }
+    });
+  }
 });
 
 describe.runIf(requireMosquitto())('fieldmq-gateway › with Mosquitto', () => {

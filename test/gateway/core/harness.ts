@@ -380,6 +380,10 @@ export class HandLink implements BrokerLink {
     this.calls.push(`disconnect ${clientId} will=${publishWill}`);
     this.real.disconnect(clientId, publishWill);
   }
+  forget(clientId: string): void {
+    this.calls.push(`forget ${clientId}`);
+    this.real.forget(clientId);
+  }
   setWill(clientId: string, will: Parameters<BrokerLink['setWill']>[1], done: (rc: number) => void): void {
     this.calls.push(`setWill ${clientId} ${will ? will.topic : '-'}`);
     this.real.setWill(clientId, will, done);

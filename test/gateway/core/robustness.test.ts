@@ -211,7 +211,7 @@ describe('limits', () => {
     expect(hand.calls.filter((x) => x.startsWith('subscribe ') || x.startsWith('unsubscribe ')).length).toBe(5);
   });
 
-  it('an idle CleanSession=0 record evicted to make room releases its subscriptions at the broker link', async () => {
+  it('an idle CleanSession=0 record evicted to make room is forgotten by the broker link, its subscriptions released', async () => {
     rig = await Rig.start({ mode: 'aggregating', hand: true, config: { maxClients: 1 } });
     const w = await rig.watcher();
     const a = await rig.raw();
@@ -225,7 +225,8 @@ describe('limits', () => {
     a.send({ type: MsgType.DISCONNECT });
     await a.expect(MsgType.DISCONNECT);
     expect(rig.state('old')).toBeUndefined();
-    await until('the link unsubscribed the evicted record', () => rig.hand!.calls.includes('unsubscribed old ev/old'));
+    await until('the link forgot the evicted record', () => rig.hand!.calls.includes('forget old'));
+    expect(rig.hand!.calls.filter((x) => x.startsWith('forget '))).toEqual(['forget old']);
     const b = await rig.raw();
     await b.connect('marker');
     await b.subscribe('ev/marker', 0);
