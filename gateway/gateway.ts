@@ -105,7 +105,7 @@ export class Gateway {
     this.nextAdvertise = now + ctx.config.advertiseInterval * 1000;
     this.tick = setInterval(() => this.poll(this.now()), ctx.timers.tick);
     this.tick.unref?.();
-    this.log.info('gateway started', {
+    this.log.debug('gateway core started', {
       gatewayId: ctx.config.gatewayId,
       mode: ctx.link.mode,
       transports: this.ports.map((p) => p.transport.name).join(','),
@@ -117,7 +117,7 @@ export class Gateway {
     if (this.phase === 'stopped') return;
     this.phase = 'stopped';
     await this.shutdown();
-    this.log.info('gateway stopped');
+    this.log.debug('gateway core stopped');
   }
 
   private async shutdown(): Promise<void> {

@@ -69,11 +69,24 @@ export interface UdpTransportOptions {
   /** udp6 only: accept IPv6 only (default true); false = dual stack, IPv4 senders IPv4-mapped. */
   ipv6Only?: boolean;
   /**
+   * Kernel receive buffer of the unicast socket, bytes; default {@link UDP_DEFAULT_RECV_BUFFER}.
+   * The OS default (about 208 KB on Linux) holds only a few hundred small datagrams: any pause of
+   * the event loop longer than ~10 ms at 30,000 msg/s overflows it and the kernel drops what
+   * follows (measured in `bench/gateway.ts`). 0 keeps the OS default.
+   */
+  recvBufferSize?: number;
+  /**
    * How a user changes the port, quoted in the "port in use" error; default
    * `"udp.port" in the config file` (`"udp6.port"` for udp6).
    */
   portHint?: string;
 }
+
+/**
+ * Default receive buffer asked for the unicast socket: 4 MiB, about 140 ms of small datagrams at
+ * 30,000 msg/s. Linux caps it at `net.core.rmem_max`; the transport reports a cap once.
+ */
+export const UDP_DEFAULT_RECV_BUFFER = 4 * 1024 * 1024;
 
 const enum State {
   Stopped,
@@ -234,6 +247,7 @@ export class UdpSensorTransport implements SensorTransport {
     }
     this.unicast = sock;
     this.boundPort = sock.address().port;
+    this.setRecvBuffer(sock);
     this.attach(sock);
     this.localAddresses = localAddresses();
     if (!o.multicast) return;
@@ -319,6 +333,35 @@ export class UdpSensorTransport implements SensorTransport {
         this.error('io', `${this.name}: onPacket threw for a packet from ${address}: ${describeError(err)}`);
       }
     });
+  }
+
+  /** The unicast socket's kernel receive buffer as the OS reports it (0 when stopped). */
+  get recvBufferSize(): number {
+    try {
+      return this.unicast ? this.unicast.getRecvBufferSize() : 0;
+    } catch {
+      return 0;
+    }
+  }
+
+  /** Asks for the configured receive buffer; reports (once) when the kernel gives less. */
+  private setRecvBuffer(sock: dgram.Socket): void {
+    const want = this.opts.recvBufferSize ?? UDP_DEFAULT_RECV_BUFFER;
+    if (want <= 0) return;
+    try {
+      sock.setRecvBufferSize(want);
+      // Linux reports twice the size set (its bookkeeping overhead), capped at 2 × net.core.rmem_max.
+      const got = sock.getRecvBufferSize();
+      if (got < want) {
+        this.error(
+          'io',
+          `${this.name}: the kernel gave a ${got}-byte receive buffer instead of ${want}; bursts may be dropped. ` +
+            `To fix: sysctl -w net.core.rmem_max=${want} (and in /etc/sysctl.d/ to keep it)`,
+        );
+      }
+    } catch (err) {
+      this.error('io', `${this.name}: could not set the receive buffer to ${want} bytes: ${describeError(err)}`);
+    }
   }
 
   /** A socket whose errors never reach the event loop as exceptions. */

@@ -3,12 +3,14 @@
  * machine routes it, and the failure paths (port in use, multicast join failing, OS send errors).
  */
 import dgram from 'node:dgram';
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   UdpSensorTransport,
   formatUdpAddress,
   parseUdpAddress,
   snFramingError,
+  UDP_DEFAULT_RECV_BUFFER,
   type UdpTransportOptions,
 } from '../../../gateway/transports/udp';
 import { DEADLINE, TransportProbe, hex, runComplianceSuite, type ComplianceHarness } from './compliance';
@@ -163,6 +165,45 @@ describe('UdpSensorTransport › start', () => {
     expect(new UdpSensorTransport({ type: 'udp6', port: 0 }).name).toBe('udp6');
     expect(new UdpSensorTransport({ type: 'udp4', port: 0 }).mtu).toBe(1024);
     expect(new UdpSensorTransport({ type: 'udp4', port: 0, mtu: 512, name: 'lan' })).toMatchObject({ mtu: 512, name: 'lan' });
+  });
+});
+
+/** Linux's cap on a receive buffer an unprivileged setsockopt may ask for (null elsewhere). */
+function rmemMax(): number | null {
+  try {
+    return Number(readFileSync('/proc/sys/net/core/rmem_max', 'utf8').trim());
+  } catch {
+    return null;
+  }
+}
+
+describe('UdpSensorTransport › receive buffer (bursts are not dropped by the kernel)', () => {
+  const cap = rmemMax();
+  it.runIf(cap !== null && cap >= UDP_DEFAULT_RECV_BUFFER)('asks for a 4 MiB receive buffer by default instead of the OS default', async () => {
+    const os = track(await UdpPeer.bind(false, '127.0.0.1'));
+    const osDefault = os.socket.getRecvBufferSize();
+    const { t, probe } = await started({ type: 'udp4', port: 0, host: '127.0.0.1' });
+    expect(t.recvBufferSize).toBeGreaterThanOrEqual(UDP_DEFAULT_RECV_BUFFER);
+    expect(t.recvBufferSize).toBeGreaterThan(osDefault);
+    expect(probe.errors).toEqual([]);
+  });
+
+  it('keeps the OS default with recvBufferSize 0', async () => {
+    const os = track(await UdpPeer.bind(false, '127.0.0.1'));
+    const { t } = await started({ type: 'udp4', port: 0, host: '127.0.0.1', recvBufferSize: 0 });
+    expect(t.recvBufferSize).toBe(os.socket.getRecvBufferSize());
+  });
+
+  it.runIf(cap !== null && cap < 256 * 1024 * 1024)('says how to raise net.core.rmem_max when the kernel caps the buffer', async () => {
+    const { t, probe } = await started({ type: 'udp4', port: 0, host: '127.0.0.1', recvBufferSize: 512 * 1024 * 1024 });
+    expect(t.recvBufferSize).toBeLessThan(512 * 1024 * 1024);
+    const e = probe.errors.find((x) => x.kind === 'io');
+    expect(e?.detail).toMatch(/net\.core\.rmem_max=536870912/);
+    // still serving
+    const peer = track(await UdpPeer.bind(false, '127.0.0.1'));
+    await peer.send(Uint8Array.of(2, 0x16), t.port, '127.0.0.1');
+    const [got] = await probe.packetsAt(1);
+    expect(hex(got!.bytes)).toBe('0216');
   });
 });
 
