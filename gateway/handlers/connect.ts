@@ -81,7 +81,7 @@ export function onConnect(ctx: HandlerContext, peer: Peer, m: SnMessage): void {
   s.sleepMs = 0;
   s.pendingWill = null;
   s.qos1Pending = -1;
-  s.subPending.clear();
+  s.subPending = null;
   if (m.cleanSession) s.clean();
   s.queue.setLimit(ctx.activeQueueLimit);
   if (m.will) {
@@ -221,7 +221,7 @@ export function end(ctx: HandlerContext, s: Session, state: 'disconnected' | 'lo
   s.stage = ConnectStage.None;
   s.pendingWill = null;
   s.qos1Pending = -1;
-  s.subPending.clear();
+  s.subPending = null;
   if (s.cleanSession) s.clean();
   else {
     const f = s.flight;

@@ -73,7 +73,7 @@ export class HandlerContext {
     // and the link would keep the record for ever).
     this.table.onEvict = (s) => {
       link.forget(s.clientId);
-      s.subs.clear();
+      s.subs = null;
     };
     this.activeQueueLimit = Math.max(config.maxBufferedPerSleeper, ACTIVE_QUEUE_MIN);
     for (const c of config.clients) {

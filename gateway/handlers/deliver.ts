@@ -62,7 +62,7 @@ export function onBrokerMessage(
   if (ctx.link.mode !== 'aggregating') return; // the gateway's own connection subscribes to nothing
   const now = retain ? ctx.now() : 0;
   for (const s of ctx.table.values()) {
-    if (s.subs.size !== 0) route(ctx, s, topic, n, payload, qos, retain, false, now);
+    if (s.subs !== null && s.subs.size !== 0) route(ctx, s, topic, n, payload, qos, retain, false, now);
   }
 }
 
@@ -86,7 +86,8 @@ function route(
   let granted = -1;
   let typed: Subscription | null = null;
   const fresh = retain && !always;
-  for (const sub of s.subs.values()) {
+  const subs = s.subs;
+  if (subs !== null) for (const sub of subs.values()) {
     if (sub.topicIdType === TopicIdType.Normal ? !topicMatches(sub.filter, topicBuf, 0, n) : sub.filter !== topic) continue;
     if (fresh && reached(now, sub.retainedUntil)) continue;
     if (sub.qos > granted) granted = sub.qos;
@@ -196,7 +197,7 @@ function register(ctx: HandlerContext, s: Session, msg: OutMessage, again: boole
     ctx.drop('congestion', s.peer, `topic table of ${s.clientId} full (${ctx.config.maxTopicsPerClient}), message on ${msg.topic} dropped`);
     return;
   }
-  const f = s.flight;
+  const f = s.ownFlight();
   f.kind = FlightKind.Register;
   f.msg = msg;
   f.msgId = s.nextMsgId();
@@ -225,7 +226,7 @@ function send(ctx: HandlerContext, s: Session, msg: OutMessage, topicId: number,
   if (publish(ctx, s.peer!, msg.payload, msg.qos, msg.retain, topicId, topicIdType, msgId, false) < 0) return;
   ctx.metrics.messagesOut[qosIndex(msg.qos)]++;
   if (msg.qos === 0) return;
-  const f = s.flight;
+  const f = s.ownFlight();
   f.kind = FlightKind.Publish;
   f.msg = msg;
   f.msgId = msgId;
@@ -336,9 +337,9 @@ export function onRegack(ctx: HandlerContext, s: Session, m: SnMessage): void {
     send(ctx, s, msg, id, TopicIdType.Normal);
   } else {
     ctx.drop(m.returnCode === RC_INVALID_TOPIC_ID ? 'invalid_topic_id' : 'congestion', s.peer, `REGISTER ${msg.topic} rejected by ${s.clientId} (${m.returnCode})`);
-    const sub = s.subs.get(msg.topic);
+    const sub = s.subs === null ? undefined : s.subs.get(msg.topic);
     if (sub !== undefined && sub.topicIdType === TopicIdType.Normal) {
-      s.subs.delete(msg.topic);
+      s.subs!.delete(msg.topic);
       ctx.link.unsubscribe(s.clientId, msg.topic, () => {});
     }
   }

@@ -73,33 +73,35 @@ export function onPublish(ctx: HandlerContext, s: Session, m: SnMessage, bytes: 
     return;
   }
   // QoS 2: exactly once. A MsgId already open is a retransmission.
-  const st = s.inbound2.get(msgId);
+  const open2 = s.inbound2Map();
+  const st = open2.get(msgId);
   if (st !== undefined) {
     if (st === QOS2_RECEIVED) ctx.sendMsgId(peer, MsgType.PUBREC, msgId);
     return;
   }
-  if (s.inbound2.size >= MAX_INBOUND_QOS2) {
+  if (open2.size >= MAX_INBOUND_QOS2) {
     ctx.drop('congestion', peer, `${s.clientId} has ${MAX_INBOUND_QOS2} QoS 2 exchanges open`);
     ctx.sendAck(peer, MsgType.PUBACK, m.topicId, msgId, RC_CONGESTION);
     return;
   }
   const token = (s.token = s.token >= 0x3fffffff ? 1 : s.token + 1);
   const topicId = m.topicId;
-  s.inbound2.set(msgId, token);
+  open2.set(msgId, token);
   const r = ctx.link.publish(s.clientId, topic, payload, 2, m.retain, (rc) => {
-    if (s.inbound2.get(msgId) !== token) return;
+    const now2 = s.inbound2; // replaced by null when the session was cleaned meanwhile
+    if (now2 === null || now2.get(msgId) !== token) return;
     if (rc < 0x80) {
-      s.inbound2.set(msgId, QOS2_RECEIVED);
+      now2.set(msgId, QOS2_RECEIVED);
       if (s.peer !== null && s.state !== 'connecting') ctx.sendMsgId(s.peer, MsgType.PUBREC, msgId);
     } else {
-      s.inbound2.delete(msgId);
+      now2.delete(msgId);
       ctx.drop('broker', s.peer, `broker refused a QoS 2 message of ${s.clientId} (reason ${rc})`);
       if (s.peer !== null) ctx.sendAck(s.peer, MsgType.PUBACK, topicId, msgId, RC_NOT_SUPPORTED);
     }
   });
   if (r === 0) ctx.metrics.messagesIn[3]++;
   else {
-    s.inbound2.delete(msgId);
+    open2.delete(msgId);
     refused(ctx, s, m, r);
   }
 }
@@ -123,9 +125,12 @@ function refused(ctx: HandlerContext, s: Session, m: SnMessage, r: number): void
 
 /** PUBREL from the client (QoS 2, §6.6): PUBCOMP, also for an exchange already completed. */
 export function onPubrel(ctx: HandlerContext, s: Session, m: SnMessage): void {
-  const st = s.inbound2.get(m.msgId);
-  if (st !== undefined && st !== QOS2_RECEIVED) return; // the broker has not completed: no PUBREC was sent
-  s.inbound2.delete(m.msgId);
+  const open2 = s.inbound2;
+  if (open2 !== null) {
+    const st = open2.get(m.msgId);
+    if (st !== undefined && st !== QOS2_RECEIVED) return; // the broker has not completed: no PUBREC was sent
+    open2.delete(m.msgId);
+  }
   ctx.sendMsgId(s.peer!, MsgType.PUBCOMP, m.msgId);
 }
 

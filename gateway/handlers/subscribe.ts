@@ -24,9 +24,9 @@ function hasWildcard(filter: string): boolean {
 export function onSubscribe(ctx: HandlerContext, s: Session, m: SnMessage): void {
   const peer = s.peer!;
   const msgId = m.msgId;
-  if (s.subPending.has(msgId)) return;
+  if (s.subPending !== null && s.subPending.has(msgId)) return;
   const last = s.lastSubAck;
-  if (m.dup && last.msgId === msgId) {
+  if (m.dup && last !== null && last.msgId === msgId) {
     ctx.sendSuback(peer, last.qos, last.topicId, msgId, last.returnCode);
     return;
   }
@@ -65,9 +65,10 @@ export function onSubscribe(ctx: HandlerContext, s: Session, m: SnMessage): void
     }
     filter = name;
   }
-  if (!s.subs.has(filter) && s.subs.size >= ctx.config.maxTopicsPerClient) {
+  const held = s.subs === null ? 0 : s.subs.size;
+  if (held >= ctx.config.maxTopicsPerClient && (s.subs === null || !s.subs.has(filter))) {
     // One client must not fill the shared connection's subscription table (aggregating).
-    ctx.drop('congestion', peer, `${s.clientId} holds ${s.subs.size} subscriptions (maxTopicsPerClient)`);
+    ctx.drop('congestion', peer, `${s.clientId} holds ${held} subscriptions (maxTopicsPerClient)`);
     answer(ctx, s, msgId, 0, 0, RC_CONGESTION);
     return;
   }
@@ -81,18 +82,18 @@ export function onSubscribe(ctx: HandlerContext, s: Session, m: SnMessage): void
   // the broker answers.
   const subTopicId = type === TopicIdType.Short ? m.topicId : topicId;
   const epoch = s.epoch;
-  s.subPending.add(msgId);
+  s.subPendingSet().add(msgId);
   s.linkOps++;
   ctx.link.subscribe(s.clientId, f, m.qos, (granted) => {
     s.linkOps--;
-    s.subPending.delete(msgId);
+    if (s.subPending !== null) s.subPending.delete(msgId);
     if (s.epoch !== epoch) return;
     if (granted >= 0x80) {
       ctx.log.info('broker refused a subscription', { clientId: s.clientId, filter: f });
       answer(ctx, s, msgId, 0, 0, RC_NOT_SUPPORTED);
       return;
     }
-    s.subs.set(f, {
+    s.subsMap().set(f, {
       filter: f,
       qos: granted,
       topicIdType: type,
@@ -107,10 +108,13 @@ export function onSubscribe(ctx: HandlerContext, s: Session, m: SnMessage): void
 /** Sends SUBACK and remembers it for a DUP SUBSCRIBE. */
 function answer(ctx: HandlerContext, s: Session, msgId: number, qos: number, topicId: number, rc: number): void {
   const last = s.lastSubAck;
-  last.msgId = msgId;
-  last.qos = qos;
-  last.topicId = topicId;
-  last.returnCode = rc;
+  if (last === null) s.lastSubAck = { msgId, topicId, qos, returnCode: rc };
+  else {
+    last.msgId = msgId;
+    last.qos = qos;
+    last.topicId = topicId;
+    last.returnCode = rc;
+  }
   if (s.peer !== null) ctx.sendSuback(s.peer, qos, topicId, msgId, rc);
 }
 
@@ -121,7 +125,7 @@ function answer(ctx: HandlerContext, s: Session, msgId: number, qos: number, top
  */
 export function onUnsubscribe(ctx: HandlerContext, s: Session, m: SnMessage): void {
   const msgId = m.msgId;
-  if (s.subPending.has(msgId)) return;
+  if (s.subPending !== null && s.subPending.has(msgId)) return;
   let filter: string | undefined;
   if (m.topicIdType === TopicIdType.Normal) filter = utf8Decode(m.data!, m.dataOffset, m.dataOffset + m.dataLength);
   else if (m.topicIdType === TopicIdType.Predefined) filter = s.predefined.byId.get(m.topicId);
@@ -135,13 +139,13 @@ export function onUnsubscribe(ctx: HandlerContext, s: Session, m: SnMessage): vo
     ctx.drop('congestion', s.peer, `${s.clientId} has ${s.linkOps} SUBSCRIBE / UNSUBSCRIBE waiting for the broker`);
     return;
   }
-  s.subs.delete(filter);
+  if (s.subs !== null) s.subs.delete(filter);
   const epoch = s.epoch;
-  s.subPending.add(msgId);
+  s.subPendingSet().add(msgId);
   s.linkOps++;
   ctx.link.unsubscribe(s.clientId, filter, () => {
     s.linkOps--;
-    s.subPending.delete(msgId);
+    if (s.subPending !== null) s.subPending.delete(msgId);
     if (s.epoch === epoch && s.peer !== null) ctx.sendMsgId(s.peer, MsgType.UNSUBACK, msgId);
   });
 }

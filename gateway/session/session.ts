@@ -9,7 +9,7 @@ import type { ClientEntry } from '../config/schema';
 import type { Peer } from './peer';
 import type { PredefinedView } from './predefined';
 import { TopicRegistry } from './topics';
-import { InFlight, OutQueue } from './queue';
+import { IDLE_FLIGHT, InFlight, OutQueue } from './queue';
 
 /**
  * Client states of §6.14 (Fig. 4), plus `connecting`: CONNECT received, the Will flow
@@ -64,6 +64,14 @@ export const MAX_INBOUND_QOS2 = 8;
  */
 export const MAX_LINK_OPS = 4;
 
+/** A SUBACK as sent (§5.4.16), kept for a DUP SUBSCRIBE. */
+export interface SubAck {
+  msgId: number;
+  topicId: number;
+  qos: number;
+  returnCode: number;
+}
+
 /** One client. */
 export class Session {
   /** ClientId (§5.3.1). */
@@ -103,12 +111,20 @@ export class Session {
   readonly topics: TopicRegistry;
   /** Pre-defined topics of this client (§6.7). */
   readonly predefined: PredefinedView;
-  /** Subscriptions by filter (§6.9): a second SUBSCRIBE to the same filter replaces the first. */
-  readonly subs = new Map<string, Subscription>();
+  /**
+   * Subscriptions by filter (§6.9): a second SUBSCRIBE to the same filter replaces the first.
+   * Null until the first subscription (most sensors never subscribe; an empty `Map` costs
+   * about 185 bytes).
+   */
+  subs: Map<string, Subscription> | null = null;
   /** Messages waiting for the client (§6.10, buffered while asleep §6.14). */
   readonly queue: OutQueue;
-  /** The gateway→client exchange in flight (§6.13). */
-  readonly flight = new InFlight();
+  /**
+   * The gateway→client exchange in flight (§6.13). The shared, never-written
+   * {@link IDLE_FLIGHT} until the first exchange: code that starts one takes
+   * {@link Session.ownFlight}.
+   */
+  flight: InFlight = IDLE_FLIGHT;
   /**
    * Last MsgId the gateway used towards this client. A new record starts at a random point
    * (see `onConnect`): a client that kept QoS 2 state across a gateway restart (CleanSession=0,
@@ -117,20 +133,26 @@ export class Session {
    */
   msgId = 0;
 
-  /** Open client→gateway QoS 2 exchanges: MsgId → {@link QOS2_RECEIVED} or a forwarding token. */
-  readonly inbound2 = new Map<number, number>();
+  /**
+   * Open client→gateway QoS 2 exchanges: MsgId → {@link QOS2_RECEIVED} or a forwarding token.
+   * Null until the first QoS 2 PUBLISH.
+   */
+  inbound2: Map<number, number> | null = null;
   /** Last forwarding token handed out for {@link Session.inbound2}. */
   token = 0;
   /** MsgId of the QoS 1 PUBLISH being forwarded (-1: none): its DUP copies are not forwarded again. */
   qos1Pending = -1;
   /** MsgId of the last QoS 1 PUBLISH acknowledged (-1: none): a DUP of it only gets its PUBACK again. */
   qos1Done = -1;
-  /** MsgIds of SUBSCRIBE / UNSUBSCRIBE waiting for the broker: a DUP of one is not sent again. */
-  readonly subPending = new Set<number>();
+  /**
+   * MsgIds of SUBSCRIBE / UNSUBSCRIBE waiting for the broker: a DUP of one is not sent again.
+   * Null until the first SUBSCRIBE / UNSUBSCRIBE.
+   */
+  subPending: Set<number> | null = null;
   /** SUBSCRIBE / UNSUBSCRIBE handed to the link and not answered yet, whatever the epoch (≤ {@link MAX_LINK_OPS}). */
   linkOps = 0;
-  /** The last SUBACK sent, re-sent for a DUP SUBSCRIBE with its MsgId (§5.3.4). */
-  lastSubAck = { msgId: -1, topicId: 0, qos: 0, returnCode: 0 };
+  /** The last SUBACK sent, re-sent for a DUP SUBSCRIBE with its MsgId (§5.3.4); null: none. */
+  lastSubAck: SubAck | null = null;
 
   /** The `clients` entry of the configuration, when listed. */
   readonly entry: ClientEntry | undefined;
@@ -162,17 +184,38 @@ export class Session {
     return this.msgId;
   }
 
+  /** The exchange in flight, to start one: replaces {@link IDLE_FLIGHT} by the session's own. */
+  ownFlight(): InFlight {
+    const f = this.flight;
+    return f !== IDLE_FLIGHT ? f : (this.flight = new InFlight());
+  }
+
+  /** The subscriptions, created on first use. */
+  subsMap(): Map<string, Subscription> {
+    return (this.subs ??= new Map());
+  }
+
+  /** The open QoS 2 exchanges, created on first use. */
+  inbound2Map(): Map<number, number> {
+    return (this.inbound2 ??= new Map());
+  }
+
+  /** The SUBSCRIBE / UNSUBSCRIBE MsgIds waiting for the broker, created on first use. */
+  subPendingSet(): Set<number> {
+    return (this.subPending ??= new Set());
+  }
+
   /** Forgets everything a clean session discards (§6.3): Will, topics, subscriptions, queue, exchanges. */
   clean(): void {
     this.will = null;
     this.willPayload = null;
     this.topics.clear();
-    this.subs.clear();
+    this.subs = null;
     this.queue.clear();
-    this.flight.clear();
-    this.inbound2.clear();
+    if (this.flight !== IDLE_FLIGHT) this.flight.clear();
+    this.inbound2 = null;
     this.qos1Pending = this.qos1Done = -1;
-    this.subPending.clear();
-    this.lastSubAck.msgId = -1;
+    this.subPending = null;
+    this.lastSubAck = null;
   }
 }

@@ -17,10 +17,19 @@ export const TOPICS_FULL = -1;
  * id while registered.
  */
 export class TopicRegistry {
-  private readonly byId = new Map<number, string>();
-  private readonly byName = new Map<string, number>();
-  /** Ids the client is known to have (REGACK from it, our REGACK / SUBACK sent). */
-  private readonly known = new Set<number>();
+  /**
+   * Names by id (ids are handed out 1, 2, 3…, so this stays dense). A plain array: a `Map`
+   * costs about 185 bytes even with one entry, and most clients register a handful of topics.
+   */
+  private names: (string | undefined)[] = [];
+  /** Registered topics. */
+  private count = 0;
+  /** Name → id, built only once more than {@link SCAN_MAX} topics are registered (else a scan). */
+  private byName: Map<string, number> | null = null;
+  /** Ids 1..{@link KNOWN_BITS_MAX} the client is known to have, one bit each (a Smi). */
+  private knownBits = 0;
+  /** Known ids above {@link KNOWN_BITS_MAX}, created on first use. */
+  private knownHigh: Set<number> | null = null;
   private next = 1;
 
   constructor(
@@ -30,17 +39,20 @@ export class TopicRegistry {
 
   /** Registered topics. */
   get size(): number {
-    return this.byId.size;
+    return this.count;
   }
 
   /** The name of normal topic id `id`, or undefined (§6.6: "invalid topic ID"). */
   name(id: number): string | undefined {
-    return this.byId.get(id);
+    return this.names[id];
   }
 
   /** The id of `name`, or 0 when it has none. */
   id(name: string): number {
-    return this.byName.get(name) ?? 0;
+    if (this.byName !== null) return this.byName.get(name) ?? 0;
+    const names = this.names;
+    for (let i = 1; i < names.length; i++) if (names[i] === name) return i;
+    return 0;
   }
 
   /**
@@ -48,29 +60,44 @@ export class TopicRegistry {
    * or {@link TOPICS_FULL}.
    */
   register(name: string): number {
-    const have = this.byName.get(name);
-    if (have !== undefined) return have;
-    if (this.byId.size >= this.max) return TOPICS_FULL;
+    const have = this.id(name);
+    if (have !== 0) return have;
+    if (this.count >= this.max) return TOPICS_FULL;
+    const names = this.names;
     let id = this.next;
     for (let n = 0; n < 0xfffe; n++) {
-      if (!this.byId.has(id) && !this.predefined.byId.has(id)) break;
+      if (names[id] === undefined && !this.predefined.byId.has(id)) break;
       id = id >= 0xfffe ? 1 : id + 1;
     }
-    if (this.byId.has(id) || this.predefined.byId.has(id)) return TOPICS_FULL;
+    if (names[id] !== undefined || this.predefined.byId.has(id)) return TOPICS_FULL;
     this.next = id >= 0xfffe ? 1 : id + 1;
-    this.byId.set(id, name);
-    this.byName.set(name, id);
+    // Fill any gap (ids skipped for pre-defined topics) so the array stays packed in order.
+    while (names.length < id) names.push(undefined);
+    names[id] = name;
+    this.count++;
+    if (this.byName !== null) this.byName.set(name, id);
+    else if (this.count > SCAN_MAX) {
+      const m = new Map<string, number>();
+      for (let i = 1; i < names.length; i++) {
+        const s = names[i];
+        if (s !== undefined) m.set(s, i);
+      }
+      this.byName = m;
+    }
     return id;
   }
 
   /** True when the client is known to hold the mapping of `id` (no REGISTER needed, §6.10). */
   isKnown(id: number): boolean {
-    return this.known.has(id);
+    if (id >= 1 && id <= KNOWN_BITS_MAX) return (this.knownBits & (1 << id)) !== 0;
+    return this.knownHigh !== null && this.knownHigh.has(id);
   }
 
   /** Marks `id` as known to the client (its REGISTER answered, our REGISTER acknowledged, SUBACK sent). */
   markKnown(id: number): void {
-    if (this.byId.has(id)) this.known.add(id);
+    if (this.names[id] === undefined) return;
+    if (id >= 1 && id <= KNOWN_BITS_MAX) this.knownBits |= 1 << id;
+    else (this.knownHigh ??= new Set()).add(id);
   }
 
   /**
@@ -78,17 +105,25 @@ export class TopicRegistry {
    * next message on that topic is preceded by a REGISTER again.
    */
   markUnknown(id: number): void {
-    this.known.delete(id);
+    if (id >= 1 && id <= KNOWN_BITS_MAX) this.knownBits &= ~(1 << id);
+    else if (this.knownHigh !== null) this.knownHigh.delete(id);
   }
 
   /** Forgets every registration (CleanSession, §6.3). */
   clear(): void {
-    this.byId.clear();
-    this.byName.clear();
-    this.known.clear();
+    this.names = [];
+    this.count = 0;
+    this.byName = null;
+    this.knownBits = 0;
+    this.knownHigh = null;
     this.next = 1;
   }
 }
+
+/** Most registered topics found by scanning {@link TopicRegistry}'s array before it builds a `Map`. */
+const SCAN_MAX = 8;
+/** Highest id kept in {@link TopicRegistry}'s known bits (1 << 29 keeps the mask a Smi). */
+const KNOWN_BITS_MAX = 29;
 
 const SHORT_CACHE_MAX = 4096;
 const shortCache = new Map<number, string>();
