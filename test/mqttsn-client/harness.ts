@@ -12,7 +12,7 @@
  */
 import dgram from 'node:dgram';
 import { expect } from 'vitest';
-import { decodeMessage, encodeMessage, MsgType, SnMessage, msgTypeName } from '../../src/mqttsn';
+import { decodeMessage, MsgType, SnMessage, msgTypeName } from '../../src/mqttsn';
 import { SnClient, type SnClientOptions } from '../../src/mqttsn/client';
 import { NodeUdpTransport, type NodeUdpOptions } from '../../src/platform/node/udp';
 import { utf8Decode } from '../../src/core/utf8';
@@ -35,28 +35,8 @@ export interface Rx {
   port: number;
 }
 
-/** Fields of a message the gateway sends; `text` / `data` fill the variable field. */
-export type Tx = Partial<Omit<SnMessage, 'data' | 'text' | 'reset'>> & {
-  type: MsgType;
-  text?: string;
-  data?: Uint8Array;
-};
-
-/** Encodes `f` with the fieldmq codec. */
-export function encode(f: Tx): Uint8Array {
-  const m = new SnMessage();
-  const { text, data, ...rest } = f;
-  Object.assign(m, rest);
-  if (text !== undefined) m.text = text;
-  if (data !== undefined) {
-    m.data = data;
-    m.dataLength = data.length;
-  }
-  const buf = new Uint8Array(1024);
-  const n = encodeMessage(m, buf, 0);
-  if (n < 0) throw new Error(`encode ${msgTypeName(f.type)} failed: ${n}`);
-  return buf.slice(0, n);
-}
+export { encode, type Tx } from '../support/sn-encode';
+import { encode, type Tx } from '../support/sn-encode';
 
 /** A scripted MQTT-SN gateway (or any other peer) on 127.0.0.1. */
 export class ScriptedGateway {

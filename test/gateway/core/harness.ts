@@ -15,7 +15,7 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import { expect } from 'vitest';
 import mqtt, { type MqttClient } from 'mqtt';
-import { decodeForwarder, decodeMessage, encodeMessage, MsgType, SnForwarderHeader, SnMessage, msgTypeName } from '../../../src/mqttsn';
+import { decodeForwarder, decodeMessage, MsgType, SnForwarderHeader, SnMessage, msgTypeName } from '../../../src/mqttsn';
 import { SnClient, type SnClientOptions } from '../../../src/mqttsn/client';
 import { NodeUdpTransport } from '../../../src/platform/node/udp';
 import { utf8Decode } from '../../../src/core/utf8';
@@ -94,24 +94,8 @@ export interface Rx {
   nodeId: string | null;
 }
 
-/** Fields of a message to send; `text` / `data` fill the variable field. */
-export type Tx = Partial<Omit<SnMessage, 'data' | 'text' | 'reset'>> & { type: MsgType; text?: string; data?: Uint8Array };
-
-/** Encodes `f` with the fieldmq codec. */
-export function encode(f: Tx): Uint8Array {
-  const m = new SnMessage();
-  const { text, data, ...rest } = f;
-  Object.assign(m, rest);
-  if (text !== undefined) m.text = text;
-  if (data !== undefined) {
-    m.data = data;
-    m.dataLength = data.length;
-  }
-  const buf = new Uint8Array(70000);
-  const n = encodeMessage(m, buf, 0);
-  if (n < 0) throw new Error(`encode ${msgTypeName(f.type)} failed: ${n}`);
-  return buf.slice(0, n);
-}
+export { encode, type Tx } from '../../support/sn-encode';
+import { encode, type Tx } from '../../support/sn-encode';
 
 /** Wraps `inner` in a forwarder encapsulation (MQTT-SN 1.2 §5.5) for `nodeId`. */
 export function wrap(nodeId: number[], inner: Uint8Array): Uint8Array {
