@@ -22,7 +22,7 @@ import type { BrokerConfig } from '../config/schema';
 import type { Logger } from '../log';
 import type { GatewayMetrics } from '../metrics';
 import { Status } from '../../src/core/status';
-import { BrokerConnection, Ticker, connackText, copyWill, isUnreachable, reasonText, startError, unreachableError, type ConnectionSizes } from './connection';
+import { BrokerConnection, Ticker, connackText, copyWill, isPermanentRefusal, reasonText, startError, refusalError, type ConnectionSizes } from './connection';
 import {
   LINK_FULL,
   LINK_REJECTED,
@@ -109,7 +109,7 @@ export class AggregatingLink implements BrokerLink {
       },
       onSocketError: (e) => {
         const f = this.firstConnect;
-        if (f && isUnreachable(e)) {
+        if (f && isPermanentRefusal(e)) {
           this.firstConnect = null;
           f(null, e);
         }
@@ -147,7 +147,7 @@ export class AggregatingLink implements BrokerLink {
         else if (unreachable) {
           // Refused or unresolvable: a user should not wait for the timeout to learn it.
           void this.conn.stop(false);
-          reject(unreachableError(this.o.broker.url, unreachable));
+          reject(refusalError(this.o.broker.url, unreachable));
         } else if (code === null) reject(new Error(`broker link to ${this.o.broker.url} stopped before it connected`));
         else {
           void this.conn.stop(false);

@@ -48,6 +48,11 @@ export interface ConnectionSizes {
   maxInflight: number;
   /** Subscriptions the connection holds. */
   maxSubscriptions: number;
+  /**
+   * Inbound QoS 2 messages awaiting PUBREL: MQTT 5 announces it as the Receive Maximum; with
+   * MQTT 3.1.1 it must cover the broker's in-flight window (Mosquitto `max_inflight_messages`).
+   */
+  maxInbound: number;
 }
 
 /** What a {@link BrokerConnection} is built from. */
@@ -70,7 +75,7 @@ export interface ConnectionOptions {
   onConnect(code: number, sessionPresent: boolean): void;
   /**
    * A socket error (e.g. `connect ECONNREFUSED`), at each attempt that fails; the client goes
-   * on reconnecting unless stopped. See {@link isUnreachable}.
+   * on reconnecting unless stopped. See {@link isPermanentRefusal}.
    */
   onSocketError?(e: Error): void;
   /** The connection was lost (the client reconnects by itself unless stopped). */
@@ -365,6 +370,7 @@ export class BrokerConnection {
       queueSize: o.sizes.queueSize,
       maxInflight: o.sizes.maxInflight,
       maxSubscriptions: o.sizes.maxSubscriptions,
+      maxInbound: o.sizes.maxInbound,
       connectTimeout: o.connectTimeout,
       reconnectMin: 500,
       reconnectMax: 30_000,
@@ -733,6 +739,8 @@ export function copyWill(w: LinkWill | null): LinkWill | null {
 
 /** A human description of a client status, for logs. */
 export function reasonText(code: number): string {
+  // The one way MqttClient ends a connection with Full: more inbound QoS 2 messages than maxInbound.
+  if (code === Status.Full) return 'Full (the broker sent more QoS 2 messages awaiting PUBREL than the connection takes; lower its in-flight window, e.g. Mosquitto max_inflight_messages)';
   return code < 0 ? statusName(code) : `code ${code}`;
 }
 
@@ -769,17 +777,32 @@ export function isAuthRefusal(code: number): boolean {
 }
 
 /**
- * Socket errors that end a `start` at once instead of at its timeout: nothing listens at the
- * broker's address (`ECONNREFUSED`) or its host name does not resolve (`ENOTFOUND`). Anything
- * else (no route, a timeout, a temporary DNS failure `EAI_AGAIN`) may pass, and `start` keeps
- * trying until its timeout, as it does for a broker that accepts TCP but never answers.
+ * Socket errors that end a `start` at once instead of at its timeout, because trying again will
+ * not help: nothing listens at the broker's address (`ECONNREFUSED`), its host name does not
+ * resolve (`ENOTFOUND`), or TLS failed: the broker's certificate is not trusted or does not match
+ * ({@link TLS_CERT_CODES}, `ERR_TLS_CERT_ALTNAME_INVALID`), or the broker sent a TLS alert
+ * (`ERR_SSL_…`, e.g. it requires a client certificate). Anything else (no route, a reset, a
+ * timeout, a temporary DNS failure `EAI_AGAIN`) may pass, and `start` keeps trying until its
+ * timeout, as it does for a broker that accepts TCP but never answers.
  */
-export const UNREACHABLE_CODES: readonly string[] = ['ECONNREFUSED', 'ENOTFOUND'];
+export const REFUSAL_CODES: readonly string[] = ['ECONNREFUSED', 'ENOTFOUND'];
 
-/** True for a socket error in {@link UNREACHABLE_CODES}. */
-export function isUnreachable(e: Error): boolean {
+/** Node's codes for a server certificate that does not verify (`tls.TLSSocket.authorizationError`). */
+export const TLS_CERT_CODES: readonly string[] = [
+  'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'CERT_SIGNATURE_FAILURE', 'CERT_NOT_YET_VALID', 'CERT_HAS_EXPIRED', 'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN', 'CERT_CHAIN_TOO_LONG', 'CERT_REVOKED', 'INVALID_CA', 'CERT_UNTRUSTED',
+  'CERT_REJECTED', 'HOSTNAME_MISMATCH', 'ERR_TLS_CERT_ALTNAME_INVALID',
+];
+
+/** True for a socket error in {@link REFUSAL_CODES} or a TLS failure (see there). */
+export function isPermanentRefusal(e: Error): boolean {
   const code = (e as NodeJS.ErrnoException).code;
-  return typeof code === 'string' && UNREACHABLE_CODES.includes(code);
+  return typeof code === 'string' && (REFUSAL_CODES.includes(code) || isTlsFailure(code));
+}
+
+function isTlsFailure(code: string): boolean {
+  return TLS_CERT_CODES.includes(code) || code.startsWith('ERR_SSL_');
 }
 
 /** A socket error as text (an `AggregateError` of several addresses has an empty message of its own). */
@@ -790,9 +813,17 @@ export function socketErrorText(e: Error): string {
   return (e as NodeJS.ErrnoException).code ?? String(e);
 }
 
-/** The error of a `start` that failed at once on an {@link isUnreachable} socket error. */
-export function unreachableError(url: string, e: Error): Error {
-  const code = (e as NodeJS.ErrnoException).code;
+/** The error of a `start` that failed at once on an {@link isPermanentRefusal} socket error. */
+export function refusalError(url: string, e: Error): Error {
+  const code = (e as NodeJS.ErrnoException).code ?? '';
+  if (TLS_CERT_CODES.includes(code)) {
+    return new Error(`broker ${url}: its TLS certificate is not trusted (${socketErrorText(e)}; check --ca, or the host name in --broker)`);
+  }
+  if (code.startsWith('ERR_SSL_')) {
+    const cert = /CERTIFICATE_REQUIRED|HANDSHAKE_FAILURE|BAD_CERTIFICATE|UNKNOWN_CA/.test(code) ? '; does it require a client certificate? check --cert and --key' : '';
+    const reason = (e as { reason?: unknown }).reason; // OpenSSL's short text, e.g. "tlsv13 alert certificate required"
+    return new Error(`broker ${url} ended the TLS handshake (${typeof reason === 'string' ? reason : socketErrorText(e)}${cert})`);
+  }
   const why = code === 'ENOTFOUND' ? 'its host name does not resolve' : 'nothing accepts connections there';
   return new Error(`broker ${url} cannot be reached: ${why} (${socketErrorText(e)}; is it running? check --broker)`);
 }
@@ -803,7 +834,10 @@ export function startError(url: string, timeoutMs: number, code: number | null, 
     return new Error(`broker ${url} refused ${who} (CONNACK: ${connackText(code)}${isAuthRefusal(code) ? '; check the user name and password' : ''})`);
   }
   const why = lastError ? `; last error: ${socketErrorText(lastError)}` : '';
-  return new Error(`broker ${url} did not accept a connection within ${timeoutMs} ms${why} (is it running? check --broker)`);
+  // A TLS 1.3 server that wants a client certificate may just reset the connection after the handshake.
+  const reset = lastError !== null && (lastError as NodeJS.ErrnoException).code === 'ECONNRESET' && url.startsWith('mqtts:');
+  const hint = reset ? 'does it require a client certificate? check --cert and --key' : 'is it running? check --broker';
+  return new Error(`broker ${url} did not accept a connection within ${timeoutMs} ms${why} (${hint})`);
 }
 
 export { Status };

@@ -47,12 +47,14 @@ export interface BrokerLinkOptions {
 /**
  * Default buffers of the shared connection: 2,048 outbox slots of 1 KB (2 MB) so a broker
  * restart of a few seconds at thousands of QoS 1 messages per second loses nothing, 256 QoS 1/2
- * in flight (MQTT 5: capped by the broker's Receive Maximum), 1,024 distinct filters.
+ * in flight (MQTT 5: capped by the broker's Receive Maximum), 1,024 distinct filters, 1,024
+ * inbound QoS 2 messages awaiting PUBREL (with MQTT 3.1.1 the broker's in-flight window must not
+ * be larger: Mosquitto's `max_inflight_messages` is 20 by default).
  */
-export const SHARED_SIZES: Readonly<ConnectionSizes> = { maxPacketSize: 1024, queueSize: 2048, maxInflight: 256, maxSubscriptions: 1024 };
+export const SHARED_SIZES: Readonly<ConnectionSizes> = { maxPacketSize: 1024, queueSize: 2048, maxInflight: 256, maxSubscriptions: 1024, maxInbound: 1024 };
 
-/** Default buffers of one client's connection (transparent mode): about 14 KB each. */
-export const CLIENT_SIZES: Readonly<ConnectionSizes> = { maxPacketSize: 1024, queueSize: 8, maxInflight: 4, maxSubscriptions: 16 };
+/** Default buffers of one client's connection (transparent mode): about 15 KB each; up to 256 inbound QoS 2 messages awaiting PUBREL. */
+export const CLIENT_SIZES: Readonly<ConnectionSizes> = { maxPacketSize: 1024, queueSize: 8, maxInflight: 4, maxSubscriptions: 16, maxInbound: 256 };
 
 /** A broker config for `mqtt://host:port` with the defaults of {@link GatewayConfig.broker}. */
 export function brokerAt(host: string, port: number, protocolVersion: 4 | 5 = 4): BrokerConfig {

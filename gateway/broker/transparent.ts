@@ -16,7 +16,7 @@ import type { BrokerConfig } from '../config/schema';
 import type { Logger } from '../log';
 import type { GatewayMetrics } from '../metrics';
 import { Status } from '../../src/core/status';
-import { BrokerConnection, Ticker, connackText, isUnreachable, reasonText, startError, unreachableError, type ConnectionSizes } from './connection';
+import { BrokerConnection, Ticker, connackText, isPermanentRefusal, reasonText, startError, refusalError, type ConnectionSizes } from './connection';
 import {
   LINK_FULL,
   LINK_NO_CLIENT,
@@ -51,7 +51,7 @@ export interface TransparentOptions {
 
 interface ClientConn {
   conn: BrokerConnection;
-  /** Set when a connection opened with `failFast` ended on an unreachable broker (see `isUnreachable`). */
+  /** Set when a connection opened with `failFast` ended on an unreachable broker (see `isPermanentRefusal`). */
   unreachable: Error | null;
   /** Pending CONNECT answer, until the first CONNACK or the timeout. */
   connecting: ((returnCode: number, refusal: number | null) => void) | null;
@@ -100,7 +100,7 @@ export class TransparentLink implements BrokerLink {
             this.stopped
               ? new Error(`broker link to ${this.o.broker.url} stopped before it connected`)
               : c.unreachable
-                ? unreachableError(this.o.broker.url, c.unreachable)
+                ? refusalError(this.o.broker.url, c.unreachable)
                 : startError(this.o.broker.url, this.o.startTimeout, refusal, c.conn.lastError, "the gateway's connection"),
           );
         },
@@ -207,7 +207,7 @@ export class TransparentLink implements BrokerLink {
    * Opens one broker connection (once any earlier connection of the same id is closed);
    * `answer(rc, refusal)` once: at the first CONNACK (0, or 3 with the broker's code) or at the
    * timeout (1). `failFast`: also 1 at the first unreachable-broker socket error
-   * (`isUnreachable`; `unreachable` then holds it), instead of at the timeout.
+   * (`isPermanentRefusal`; `unreachable` then holds it), instead of at the timeout.
    */
   private open(
     clientId: string,
@@ -278,7 +278,7 @@ export class TransparentLink implements BrokerLink {
         }
       },
       onSocketError: (e) => {
-        if (failFast && cc.connecting && isUnreachable(e)) {
+        if (failFast && cc.connecting && isPermanentRefusal(e)) {
           cc.unreachable = e;
           finish(1, null);
         }

@@ -128,7 +128,15 @@ export interface MqttClientOptions {
   queueSize?: number;
   /** Subscriptions kept for dispatch and re-subscription (default 8). */
   maxSubscriptions?: number;
-  /** Inbound QoS 2 messages awaiting PUBREL (default 16; the MQTT 5 Receive Maximum announced). */
+  /**
+   * Inbound QoS 2 messages awaiting PUBREL (default 32). MQTT 5 announces it as
+   * the Receive Maximum (§3.1.2.11.3), which the server honours. MQTT 3.1.1 has
+   * no such limit, so it must be at least the server's in-flight window
+   * (Mosquitto `max_inflight_messages`, default 20; EMQX `max_inflight`, default
+   * 32): one more QoS 2 PUBLISH than fits ends the connection with
+   * `Status.Full` (MQTT 5: DISCONNECT 0x93 Receive Maximum exceeded), and the
+   * server sends it again after the reconnect.
+   */
   maxInbound?: number;
   /** MQTT 5 topic aliases, each way (default 8; 0 disables them). */
   topicAliases?: number;
@@ -266,7 +274,7 @@ export class MqttClient {
     this.view_ = new PacketView();
     this.msg_ = new MqttMessage();
     this.out_ = new Outbox(o.queueSize ?? 16, max);
-    this.in2_ = new InboundIds(o.maxInbound ?? 16);
+    this.in2_ = new InboundIds(o.maxInbound ?? 32);
     this.subs_ = nulls(subs);
     this.unsubs_ = nulls(subs);
     this.pubInfo_ = { topic: '', payload: null, qos: 0, retain: false, dup: false, packetId: 0, properties: undefined };
@@ -528,7 +536,7 @@ export class MqttClient {
       const p: MqttProperties = {};
       if (props) for (const k in props) (p as Record<string, unknown>)[k] = (props as Record<string, unknown>)[k];
       p.maximumPacketSize = this.max_;
-      p.receiveMaximum = o.maxInbound ?? 16;
+      p.receiveMaximum = o.maxInbound ?? 32;
       p.topicAliasMaximum = this.inAlias_.capacity;
       props = p;
     }
@@ -808,13 +816,18 @@ export class MqttClient {
   }
 
   private protocolError_(st: number): void {
-    if (globalThis.FIELDMQ_MQTT5 !== false && this.v_ === 5 && this.st_ === ClientState.Connected) {
-      // 0x95 Packet too large, 0x81 Malformed Packet, 0x82 Protocol Error (§4.13).
-      const code = st === Status.TooLarge ? 0x95 : st === Status.ProtocolError ? 0x82 : 0x81;
-      this.put_(encodeDisconnect({ reasonCode: code }, 5, this.tx_, this.at_()));
+    if (this.st_ === ClientState.Connected) {
+      if (globalThis.FIELDMQ_MQTT5 !== false && this.v_ === 5) {
+        // 0x95 Packet too large, 0x93 Receive Maximum exceeded, 0x82 Protocol Error, 0x81 Malformed Packet (§4.13).
+        const code = st === Status.TooLarge ? 0x95 : st === Status.Full ? 0x93 : st === Status.ProtocolError ? 0x82 : 0x81;
+        this.put_(encodeDisconnect({ reasonCode: code }, 5, this.tx_, this.at_()));
+      }
+      // Acknowledgements already written go out first: a PUBREC the server never
+      // sees makes it send that PUBLISH again after the reconnect (§4.4), and
+      // behind it the one that did not fit, for ever.
       this.flush_();
     }
-    this.lost_(st);
+    if (this.st_ >= ClientState.Opening) this.lost_(st); // unless the flush found the connection gone
   }
 
   /** Decodes the packet at `rx[off..off+len)`: only what a server sends (CONNECT, SUBSCRIBE, ... are protocol errors here). */
@@ -917,7 +930,7 @@ export class MqttClient {
     if (v.qos === 2) {
       // Exactly once (§4.3.3): deliver on first receipt, acknowledge every time.
       if (!this.in2_.has(id)) {
-        if (this.in2_.add(id) < 0) return this.protocolError_(Status.ProtocolError); // over our Receive Maximum
+        if (this.in2_.add(id) < 0) return this.protocolError_(Status.Full); // over maxInbound (MQTT 5: our Receive Maximum)
         this.dispatch_(m, big);
       }
       return this.ack_(PacketType.PUBREC, id);

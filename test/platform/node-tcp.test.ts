@@ -10,13 +10,14 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type net from 'node:net';
+import net from 'node:net';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Status } from '../../src/core/status';
 import { elapsed } from '../../src/core/clock';
 import { NodeClock, nodeClock } from '../../src/platform/node/clock';
 import { NodeTcpTransport } from '../../src/platform/node/tcp';
+import { CLOSE_LINGER_MS } from '../../src/platform/node/socket';
 import { NodeTlsTransport } from '../../src/platform/node/tls';
 import { TransportState } from '../../src/transport';
 import { findExecutable, freePort, requirePeer } from '../support/peers';
@@ -341,6 +342,27 @@ describe('NodeTcpTransport', () => {
     t.close();
     await ended;
     expect([...peer.bytes()]).toEqual([0xe0, 0x00]);
+  });
+
+  // The FIN-and-linger close exists for peers like Mosquitto, which drop a connection's unread
+  // bytes (our last PUBRECs) when a RST arrives: test/mqtt-client/inbound-window.test.ts shows it.
+  it('close › a peer that never closes its side › the socket lingers, then is destroyed after CLOSE_LINGER_MS', async () => {
+    const halfOpen = await localServer(net.createServer({ allowHalfOpen: true }));
+    try {
+      const t = new NodeTcpTransport({ host: '127.0.0.1', port: halfOpen.port });
+      await openOf(t);
+      const peer = await halfOpen.accept();
+      const own = socketOf(t);
+      const ended = new Promise<number>((resolve) => peer.once('end', () => resolve(performance.now()))); // our FIN
+      const destroyed = new Promise<number>((resolve) => own.once('close', () => resolve(performance.now())));
+      t.close();
+      const endAt = await ended;
+      expect(own.destroyed).toBe(false); // lingering: waiting for the peer's FIN
+      expect((await destroyed) - endAt).toBeGreaterThanOrEqual(CLOSE_LINGER_MS - 100);
+      peer.destroy();
+    } finally {
+      await halfOpen.close();
+    }
   });
 
   it('close › reopened while the old socket still writes from staging › neither stream is corrupted', async () => {

@@ -76,6 +76,33 @@ export const DEFAULT_HIGH_WATER_MARK = 16384;
 /** Default write batch (bytes per staging buffer). */
 export const DEFAULT_WRITE_BATCH = 16384;
 
+/** Longest a closed socket waits for the peer to close its side (see {@link lingerClose}). */
+export const CLOSE_LINGER_MS = 2000;
+
+/**
+ * Ends `s` gracefully: a FIN after its queued writes, then whatever still
+ * arrives is read and dropped until the peer closes too, for at most
+ * {@link CLOSE_LINGER_MS}. Destroying a socket that has unread bytes sends a
+ * RST instead, and the peer's kernel may then drop our last writes before its
+ * application reads them: acknowledgements (a PUBREC) the broker never sees,
+ * so it sends those messages again after the reconnect. The socket keeps the
+ * process alive only until its writes are handed to the kernel.
+ */
+function lingerClose(s: Socket): void {
+  if (s.destroyed) return;
+  if (s.connecting) {
+    s.destroy();
+    return;
+  }
+  const timer = setTimeout(() => s.destroy(), CLOSE_LINGER_MS);
+  timer.unref();
+  s.once('close', () => clearTimeout(timer));
+  s.resume(); // the transport's 'data' listener ignores a socket it no longer holds
+  // Once our bytes are with the kernel, the wait for the peer keeps no process alive.
+  s.once('finish', () => s.unref());
+  s.end();
+}
+
 /**
  * A {@link Transport} over a Node stream socket; subclasses say how to create
  * and connect the socket and which event means "open".
@@ -193,8 +220,9 @@ export abstract class NodeSocketTransport implements Transport {
 
   /**
    * Closes the link and drops unread bytes. Bytes `send` already took still
-   * go out (a final DISCONNECT, say): the socket is ended and destroyed once
-   * its queued writes are written (`socket.destroySoon()`). Idempotent.
+   * go out (a final DISCONNECT, acknowledgements): the socket is ended after
+   * its queued writes and destroyed once the peer closes too, or after
+   * {@link CLOSE_LINGER_MS} (see {@link lingerClose}). Idempotent.
    */
   close(): void {
     const s = this.socket;
@@ -209,8 +237,7 @@ export abstract class NodeSocketTransport implements Transport {
       // link gets new ones (allocated again on first need).
       if (s.writableLength > 0) this.stage = [];
       this.cur = this.start = this.fill = 0;
-      s.pause(); // nothing more is read into a closed transport
-      s.destroySoon();
+      lingerClose(s);
     }
   }
 

@@ -37,12 +37,12 @@ import { WaitingInbox } from '../../support/waiting-inbox';
 export const DEADLINE = 3000;
 
 /** Waits until `check()` is truthy, re-checking every few ms; fails after `ms` naming `what`. */
-export async function until<T>(what: string, check: () => T | undefined | null | false, ms = DEADLINE): Promise<T> {
+export async function until<T>(what: string, check: () => T | undefined | null | false, ms = DEADLINE, detail?: () => string): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     const v = check();
     if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${detail ? ` (${detail()})` : ''}`);
     await new Promise((r) => setTimeout(r, 3));
   }
 }
