@@ -81,7 +81,7 @@ export class Gateway {
     this.phase = 'starting';
     const ctx = this.ctx;
     ctx.link.handlers = {
-      onMessage: (clientId, topic, payload, qos, retain) => this.brokerMessage(clientId, topic, payload, qos, retain),
+      onMessage: (clientId, topic, payload, qos, retain, filter) => this.brokerMessage(clientId, topic, payload, qos, retain, filter ?? null),
       onConnection: (clientId, up) => {
         if (clientId === null) ctx.brokerUp = up;
       },
@@ -174,9 +174,9 @@ export class Gateway {
     else if (this.log.enabled('debug')) this.log.debug('sensor link event', { transport: t.name, kind, detail });
   }
 
-  private brokerMessage(clientId: string | null, topic: string, payload: Uint8Array, qos: number, retain: boolean): void {
+  private brokerMessage(clientId: string | null, topic: string, payload: Uint8Array, qos: number, retain: boolean, filter: string | null): void {
     try {
-      onBrokerMessage(this.ctx, clientId, topic, payload, qos, retain);
+      onBrokerMessage(this.ctx, clientId, topic, payload, qos, retain, filter);
     } catch (err) {
       this.log.error('routing a broker message failed', { topic, error: String(err) });
     }

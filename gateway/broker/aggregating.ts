@@ -17,11 +17,17 @@
  *   again (MQTT 3.1.1 §3.8.4), which the core delivers to subscriptions made in the last few
  *   seconds only. The client is answered at that SUBSCRIBE's SUBACK.
  * - **UNSUBSCRIBE only for the last holder** of a filter.
+ * - **MQTT 5: each filter has its own message handler**, so the core learns which subscription
+ *   a copy is for (`onMessage`'s `filter`, from the copy's Subscription Identifiers). With
+ *   overlapping filters of different clients (`a/#`, `a/+`) Mosquitto sends one copy per
+ *   subscription; the core gives each client the copy of one of its own filters only, so
+ *   nobody gets two. MQTT 3.1.1 has no Subscription Identifiers: one copy comes, for everyone.
  */
 import type { BrokerConfig } from '../config/schema';
 import type { Logger } from '../log';
 import type { GatewayMetrics } from '../metrics';
 import { Status } from '../../src/core/status';
+import type { MessageHandler, MqttMessage } from '../../src/mqtt/client';
 import { BrokerConnection, Ticker, connackText, copyWill, isPermanentRefusal, reasonText, startError, refusalError, type ConnectionSizes } from './connection';
 import {
   LINK_FULL,
@@ -54,6 +60,8 @@ interface FilterRef {
   holders: Map<string, number>;
   /** SUBSCRIBEs of this filter awaiting their SUBACK. */
   pending: number;
+  /** MQTT 5: where the shared connection's messages for this filter go (the core, told the filter); 3.1.1: null. */
+  handler: MessageHandler | null;
 }
 
 interface ClientRecord {
@@ -121,13 +129,8 @@ export class AggregatingLink implements BrokerLink {
         o.log.warn('broker link down, reconnecting', { broker: o.broker.url, reason: reasonText(reason) });
         this.handlers?.onConnection?.(null, false);
       },
-      onMessage: (m) => {
-        o.metrics.brokerIn++;
-        const h = this.handlers;
-        if (!h) return;
-        const payload = m.buf.subarray(m.payloadOffset, m.payloadOffset + m.payloadLength);
-        h.onMessage(null, m.topic(), payload, m.qos, m.retain);
-      },
+      // A message no held filter's handler took (one for a filter unsubscribed meanwhile).
+      onMessage: (m) => this.message(m, null),
     });
   }
 
@@ -212,10 +215,23 @@ export class AggregatingLink implements BrokerLink {
     return LINK_REJECTED;
   }
 
+  /**
+   * A message from the shared connection, for `filter` (null: not known) → the core. Counted once
+   * per call: one copy per subscription is what Mosquitto sends; a broker sending one copy with
+   * several Subscription Identifiers is counted once per identifier.
+   */
+  private message(m: MqttMessage, filter: string | null): void {
+    this.o.metrics.brokerIn++;
+    const h = this.handlers;
+    if (!h) return;
+    const payload = m.buf.subarray(m.payloadOffset, m.payloadOffset + m.payloadLength);
+    h.onMessage(null, m.topic(), payload, m.qos, m.retain, filter);
+  }
+
   subscribe(clientId: string, filter: string, qos: number, done: (granted: number) => void): void {
     let f = this.filters.get(filter);
     if (!f) {
-      f = { holders: new Map(), pending: 0 };
+      f = { holders: new Map(), pending: 0, handler: this.o.broker.protocolVersion === 5 ? (m) => this.message(m, filter) : null };
       this.filters.set(filter, f);
     }
     const before = f.holders.get(clientId);
@@ -223,7 +239,7 @@ export class AggregatingLink implements BrokerLink {
     f.pending++;
     const ref = f;
     // QoS 2 whatever the client asked for: see the module comment.
-    const r = this.conn.subscribe(filter, 2, (code) => this.subAck(filter, ref, clientId, qos, before, code, done));
+    const r = this.conn.subscribe(filter, 2, (code) => this.subAck(filter, ref, clientId, qos, before, code, done), ref.handler);
     if (r < 0) {
       this.o.log.warn('broker link cannot subscribe', { filter, status: reasonText(r) });
       later(() => this.subAck(filter, ref, clientId, qos, before, 0x80, done));

@@ -26,7 +26,7 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { MqttClient, ClientState, type MqttMessage, type MqttClientOptions } from '../../src/mqtt/client';
+import { MqttClient, ClientState, type MessageHandler, type MqttMessage, type MqttClientOptions } from '../../src/mqtt/client';
 import type { MqttProperties } from '../../src/mqtt/properties';
 import { topicFilterLength } from '../../src/mqtt/topic';
 import { Status, statusName } from '../../src/core/status';
@@ -309,6 +309,8 @@ const SESSION_EXPIRY = 86_400; // MQTT 5: keep a non-clean session a day after t
 interface SubOp {
   filter: string;
   qos: number;
+  /** Where the subscription's messages go (null: `onMessage`). */
+  handler: MessageHandler | null;
   /** Handed to the client while connected (else it is sent after the next CONNACK). */
   sent: boolean;
   done: (code: number) => void;
@@ -459,18 +461,20 @@ export class BrokerConnection {
 
   /**
    * Subscribes; `done(code)` runs once with the granted QoS (at most `qos`) or a code >= 0x80.
-   * Returns {@link Status.Ok}, or a negative status (bad filter, table full, stopped) and then
-   * `done` is not called.
+   * Messages for the subscription go to `handler` (MQTT 5: by Subscription Identifier, so a copy
+   * reaches exactly the handlers of the subscriptions it is for; 3.1.1: by filter match), or to
+   * `onMessage` when it is null. Returns {@link Status.Ok}, or a negative status (bad filter,
+   * table full, stopped) and then `done` is not called.
    */
-  subscribe(filter: string, qos: number, done: (code: number) => void): number {
+  subscribe(filter: string, qos: number, done: (code: number) => void, handler: MessageHandler | null = null): number {
     if (this.isStopped) return Status.Closed;
     if (qos < 0 || qos > 2) return Status.BadParameter;
     const fl = topicFilterLength(filter);
     if (fl < 0) return fl;
-    const r = this.client.subscribe(filter, qos, null);
+    const r = this.client.subscribe(filter, qos, handler);
     if (r < 0) return r;
     this.held.add(filter);
-    this.ops.push({ filter, qos, sent: this.connected, done });
+    this.ops.push({ filter, qos, handler, sent: this.connected, done });
     this.schedule();
     return Status.Ok;
   }
@@ -484,7 +488,7 @@ export class BrokerConnection {
     if (this.isStopped) return Status.Closed;
     if (!this.held.has(filter)) return Status.NotFound;
     this.held.delete(filter);
-    const op: SubOp = { filter, qos: -1, sent: false, done };
+    const op: SubOp = { filter, qos: -1, handler: null, sent: false, done };
     if (this.connected) {
       if (this.client.unsubscribe(filter) < 0) {
         later(() => done(0)); // not in the client's table after all: nothing to wait for
@@ -657,7 +661,7 @@ export class BrokerConnection {
     const ops = this.ops.splice(0);
     for (const op of ops) {
       if (op.qos >= 0) {
-        const r = this.client.subscribe(op.filter, op.qos, null);
+        const r = this.client.subscribe(op.filter, op.qos, op.handler);
         if (r < 0) {
           later(() => op.done(0x80));
           continue;

@@ -48,8 +48,15 @@ export interface BrokerLinkHandlers {
    * A message from the broker. `clientId` is the client whose own connection received it
    * (transparent), or null (aggregating: for every client whose subscription matches). QoS is
    * as delivered by the broker; the core downgrades per subscriber. `payload` is a view.
+   *
+   * `filter` (aggregating): the shared connection's subscription this copy is for, or null
+   * when unknown. A broker may send one copy per matching subscription (MQTT 5 with
+   * Subscription Identifiers, §3.3.4), and then the link calls once per copy, each with its
+   * filter; with one copy for several matching filters it calls once per filter. Either way
+   * the core delivers a copy to a client only for one of the client's own matching filters,
+   * so each client gets the message once.
    */
-  onMessage(clientId: string | null, topic: string, payload: Uint8Array, qos: number, retain: boolean): void;
+  onMessage(clientId: string | null, topic: string, payload: Uint8Array, qos: number, retain: boolean, filter?: string | null): void;
   /**
    * A broker connection went down or came back: the client's (transparent) or the shared one
    * (`clientId` null). Informational: the link keeps reconnecting by itself.

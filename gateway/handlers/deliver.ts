@@ -37,7 +37,10 @@ export const RETAINED_WINDOW_MS = 10_000;
 /**
  * A message from the broker (`BrokerLinkHandlers.onMessage`). Transparent mode: for the client
  * whose connection received it. Aggregating (`clientId` null): for every session with a
- * matching subscription. QoS is downgraded to the subscription's granted QoS (§6.10).
+ * matching subscription; when the link says which of its filters the copy is for (`via`), only
+ * for sessions whose own first matching filter (in string order) is that one, so that a broker
+ * sending one copy per subscription gives each client one. QoS is downgraded to the
+ * subscription's granted QoS (§6.10).
  */
 export function onBrokerMessage(
   ctx: HandlerContext,
@@ -46,6 +49,7 @@ export function onBrokerMessage(
   payload: Uint8Array,
   qos: number,
   retain: boolean,
+  via: string | null = null,
 ): void {
   let n = topic.length;
   if (n * 3 > topicBuf.length) {
@@ -56,13 +60,13 @@ export function onBrokerMessage(
   n = utf8Encode(topic, topicBuf, 0);
   if (clientId !== null) {
     const s = ctx.table.get(clientId);
-    if (s !== undefined) route(ctx, s, topic, n, payload, qos, retain, true, 0);
+    if (s !== undefined) route(ctx, s, topic, n, payload, qos, retain, true, 0, null);
     return;
   }
   if (ctx.link.mode !== 'aggregating') return; // the gateway's own connection subscribes to nothing
   const now = retain ? ctx.now() : 0;
   for (const s of ctx.table.values()) {
-    if (s.subs !== null && s.subs.size !== 0) route(ctx, s, topic, n, payload, qos, retain, false, now);
+    if (s.subs !== null && s.subs.size !== 0) route(ctx, s, topic, n, payload, qos, retain, false, now, via);
   }
 }
 
@@ -70,7 +74,9 @@ export function onBrokerMessage(
  * Matches `topic` against `s`'s subscriptions and delivers once, at the highest granted QoS.
  * `always`: the message came on the client's own connection (transparent). Otherwise a
  * retained message (`retain`) only matches subscriptions made within {@link RETAINED_WINDOW_MS}
- * of `now`.
+ * of `now`, and a copy for the shared connection's filter `via` is delivered only when `via` is
+ * the first (in string order) of `s`'s matching filters: the copies for its other filters are
+ * the same message.
  */
 function route(
   ctx: HandlerContext,
@@ -82,9 +88,11 @@ function route(
   retain: boolean,
   always: boolean,
   now: number,
+  via: string | null,
 ): void {
   let granted = -1;
   let typed: Subscription | null = null;
+  let first: string | null = null;
   const fresh = retain && !always;
   const subs = s.subs;
   if (subs !== null) for (const sub of subs.values()) {
@@ -92,7 +100,9 @@ function route(
     if (fresh && reached(now, sub.retainedUntil)) continue;
     if (sub.qos > granted) granted = sub.qos;
     if (sub.topicIdType !== TopicIdType.Normal && typed === null) typed = sub;
+    if (first === null || sub.filter < first) first = sub.filter;
   }
+  if (via !== null && first !== null && first !== via) return; // the copy for `first` delivers it
   if (granted < 0) {
     // Transparent: the broker only sends what this client's connection subscribed to (maybe
     // in a session the gateway has not seen, CleanSession=0): deliver as the broker says.

@@ -45,6 +45,31 @@ async function started(p: CliProcess): Promise<Started> {
   return { udpPort: Number(udp[1]), brokerPort: broker ? Number(broker[1]) : null, metricsUrl: metrics ? metrics[1]! : null, line };
 }
 
+/** Whether TCP 1883 and UDP 1884 (IPv4 and, where there is IPv6, IPv6) can be bound on every interface. */
+async function portsFree(): Promise<{ ok: true } | { ok: false; why: string }> {
+  const net = await import('node:net');
+  const dgram = await import('node:dgram');
+  const tcp = await new Promise<string | null>((resolve) => {
+    const srv = net.createServer();
+    srv.once('error', (e: NodeJS.ErrnoException) => resolve(`TCP 1883: ${e.code}`));
+    srv.listen(1883, () => srv.close(() => resolve(null)));
+  });
+  if (tcp) return { ok: false, why: tcp };
+  for (const type of ['udp4', 'udp6'] as const) {
+    const why = await new Promise<string | null>((resolve) => {
+      const sock = dgram.createSocket(type);
+      sock.once('error', (e: NodeJS.ErrnoException) => {
+        sock.close();
+        // No IPv6 on this machine is not a taken port: the gateway warns and carries on.
+        resolve(type === 'udp6' && e.code === 'EAFNOSUPPORT' ? null : `${type} 1884: ${e.code}`);
+      });
+      sock.bind(1884, () => sock.close(() => resolve(null)));
+    });
+    if (why) return { ok: false, why };
+  }
+  return { ok: true };
+}
+
 describe('fieldmq-gateway › options that do not start the gateway', () => {
   it('--help exits 0 and prints the usage on stdout', async () => {
     const p = runCli(['--help']);
@@ -175,6 +200,31 @@ describe('fieldmq-gateway › running with the embedded broker', () => {
     const lines = p.stderr().trim().split('\n');
     for (const l of lines) expect(() => JSON.parse(l), l).not.toThrow();
     expect(lines.map((l) => (JSON.parse(l) as { msg: string }).msg)).toContain('stopped');
+  });
+
+  it('with no arguments: MQTT-SN on UDP 1884, the embedded broker on 1883, said at start, and a sensor\'s reading gets through (or, with those ports taken on this machine, exit 1 naming the port)', async () => {
+    const free = await portsFree();
+    const p = start([]);
+    if (!free.ok) {
+      // Someone else holds a default port here: the no-argument start must say which, and fail.
+      console.warn(`[fieldmq] the default ports are taken on this machine (${free.why}): checking the failure message instead of a run`);
+      expect(await p.waitForExit(30_000)).toBe(1);
+      expect(p.stderr()).toMatch(/188[34]/);
+      return;
+    }
+    const s = await started(p);
+    expect(s.udpPort).toBe(1884);
+    expect(s.brokerPort).toBe(1883);
+    expect(s.line).toContain('embedded broker at mqtt://localhost:1883');
+    if (!s.line.includes('udp6 [::]:1884')) expect(p.stderr()).toMatch(/WARN .*IPv6/); // IPv6 as well, or a warning saying why not
+    const data = await watch('mqtt://127.0.0.1:1883', '#');
+    watchers.push(data);
+    const sensor = await SnUdpSensor.open('127.0.0.1', 1884);
+    sensors.push(sensor);
+    sensor.publishMinus1Short('n0', '4.2');
+    await data.message('n0', '4.2');
+    p.signal('SIGINT');
+    expect(await p.waitForExit()).toBe(0);
   });
 
   it('exits 1 with a clear message when the embedded broker\'s port is taken by a broker', async () => {

@@ -411,6 +411,8 @@ export interface RigOptions {
   brokerUrl?: string;
   /** Where the broker link connects, when not `brokerUrl` (a {@link CutProxy} in front of it); watchers still use `brokerUrl`. */
   linkUrl?: string;
+  /** MQTT version of the broker link (default 4, MQTT 3.1.1). */
+  mqttVersion?: 4 | 5;
   /** Build from this configuration as `main.ts` does (`createTransports`, its broker) instead of a test UDP transport. */
   fromConfig?: boolean;
   /** Put a {@link HandLink} around the real link (see {@link Rig.hand}). */
@@ -462,7 +464,7 @@ export class Rig {
       : createLogger({ level: 'error', write: (l) => lines.push(l) });
     const real = o.fromConfig
       ? createBrokerLink(config, { log, metrics })
-      : createBrokerLink(config, { broker: brokerAt(u.hostname, Number(u.port)), log, metrics });
+      : createBrokerLink(config, { broker: brokerAt(u.hostname, Number(u.port), o.mqttVersion ?? 4), log, metrics });
     const hand = o.hand ? new HandLink(real) : null;
     const link = hand ?? real;
     const udp = o.fromConfig

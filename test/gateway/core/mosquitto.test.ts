@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, afterEach, describe, expect, it } from 'vitest';
 import { MsgType, TopicIdType } from '../../../src/mqttsn';
 import { requireMosquitto, startMosquitto, type MosquittoBroker } from '../../support/mosquitto';
-import { badDatagrams, Rig, until } from './harness';
+import { badDatagrams, Rig, until, type Device } from './harness';
 
 const run = requireMosquitto();
 
@@ -77,6 +77,36 @@ describe.skipIf(!run)('gateway core against Mosquitto', () => {
       expect(rig.state(`flood-good-${mode}`)).toBe('active');
       expect(rig.errors).toEqual([]);
       await good.barrier();
+    });
+  }
+
+  for (const version of [4, 5] as const) {
+    it(`aggregating, MQTT ${version === 5 ? '5' : '3.1.1'} to the broker: clients with overlapping filters each get a message once`, async () => {
+      // MQTT 5: Mosquitto sends the shared connection one copy per matching subscription.
+      rig = await Rig.start({ mode: 'aggregating', brokerUrl: broker.url, mqttVersion: version });
+      const w = await rig.watcher();
+      const p = `ov${version}`;
+      const holders: Record<string, string[]> = { a: [`${p}/#`], b: [`${p}/+/x`], c: [`${p}/#`, `${p}/+/x`, `${p}/a/x`] };
+      const devices: Record<string, Device> = {};
+      for (const [name, filters] of Object.entries(holders)) {
+        const d = await rig.device({ clientId: `${p}-${name}` });
+        await d.connect();
+        for (const f of filters) {
+          d.c.subscribe(f, 1);
+          d.poll();
+          expect((await d.event('ack', (e) => e[1] === 'SUBSCRIBE'))[3]).toBe(0);
+        }
+        devices[name] = d;
+      }
+      await w.publish(`${p}/a/x`, 'one', 1);
+      await w.publish(`${p}/a/y`, 'two', 1); // for `#` holders only
+      await w.publish(`${p}/a/x`, 'marker', 1); // behind any second copy of the others
+      const texts = (d: Device) => d.ev.filter((e) => e[0] === 'message').map((e) => e[4]);
+      await until('the marker at every client', () => Object.values(devices).every((d) => texts(d).includes('marker')));
+      expect(texts(devices.a!)).toEqual(['one', 'two', 'marker']);
+      expect(texts(devices.b!)).toEqual(['one', 'marker']);
+      expect(texts(devices.c!)).toEqual(['one', 'two', 'marker']);
+      for (const d of Object.values(devices)) d.c.disconnect();
     });
   }
 
