@@ -53,6 +53,9 @@ export interface ConnectionSizes {
    * MQTT 3.1.1 it must cover the broker's in-flight window (Mosquitto `max_inflight_messages`).
    */
   maxInbound: number;
+  /** Socket buffers: receive ring and write staging, bytes (default: the Node adapter's, 4 KB and 16 KB). */
+  rxCapacity?: number;
+  writeBatch?: number;
 }
 
 /** What a {@link BrokerConnection} is built from. */
@@ -167,12 +170,11 @@ class LinkTlsTransport extends NodeTlsTransport {
   }
 }
 
-/** Builds the transport a broker config asks for (TCP, or TLS when `tls` is set). */
-export function brokerTransport(broker: BrokerConfig): NodeSocketTransport {
-  if (broker.tls || broker.url.startsWith('mqtts:')) {
-    return new LinkTlsTransport({ host: broker.host, port: broker.port, ...readTlsFiles(broker) });
-  }
-  return new LinkTcpTransport({ host: broker.host, port: broker.port });
+/** Builds the transport a broker config asks for (TCP, or TLS when `tls` is set), with the socket buffers of `sizes`. */
+export function brokerTransport(broker: BrokerConfig, sizes?: Pick<ConnectionSizes, 'rxCapacity' | 'writeBatch'>): NodeSocketTransport {
+  const o = { host: broker.host, port: broker.port, rxCapacity: sizes?.rxCapacity, writeBatch: sizes?.writeBatch };
+  if (broker.tls || broker.url.startsWith('mqtts:')) return new LinkTlsTransport({ ...o, ...readTlsFiles(broker) });
+  return new LinkTcpTransport(o);
 }
 
 /**
@@ -354,7 +356,7 @@ export class BrokerConnection {
   constructor(o: ConnectionOptions) {
     this.opts = o;
     this.clientId = o.clientId;
-    this.transport = new LingeringTransport(brokerTransport(o.broker), o.lingerMs ?? LINGER_MS);
+    this.transport = new LingeringTransport(brokerTransport(o.broker, o.sizes), o.lingerMs ?? LINGER_MS);
     const b = o.broker;
     const v5 = b.protocolVersion === 5;
     const properties: MqttProperties | undefined = v5 && !o.cleanSession ? { sessionExpiryInterval: SESSION_EXPIRY } : undefined;

@@ -53,8 +53,20 @@ export interface BrokerLinkOptions {
  */
 export const SHARED_SIZES: Readonly<ConnectionSizes> = { maxPacketSize: 1024, queueSize: 2048, maxInflight: 256, maxSubscriptions: 1024, maxInbound: 1024 };
 
-/** Default buffers of one client's connection (transparent mode): about 15 KB each; up to 256 inbound QoS 2 messages awaiting PUBREL. */
-export const CLIENT_SIZES: Readonly<ConnectionSizes> = { maxPacketSize: 1024, queueSize: 8, maxInflight: 4, maxSubscriptions: 16, maxInbound: 256 };
+/**
+ * Default buffers of one client's connection (transparent mode): one sensor's traffic, so small
+ * socket buffers (2 KB receive ring, 2 KB write staging; a larger packet is written on its own)
+ * next to 8 outbox slots of 1 KB; up to 256 inbound QoS 2 messages awaiting PUBREL.
+ */
+export const CLIENT_SIZES: Readonly<ConnectionSizes> = {
+  maxPacketSize: 1024,
+  queueSize: 8,
+  maxInflight: 4,
+  maxSubscriptions: 16,
+  maxInbound: 256,
+  rxCapacity: 2048,
+  writeBatch: 2048,
+};
 
 /** A broker config for `mqtt://host:port` with the defaults of {@link GatewayConfig.broker}. */
 export function brokerAt(host: string, port: number, protocolVersion: 4 | 5 = 4): BrokerConfig {
