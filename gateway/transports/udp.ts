@@ -80,6 +80,8 @@ export interface UdpTransportOptions {
    * `"udp.port" in the config file` (`"udp6.port"` for udp6).
    */
   portHint?: string;
+  /** Peers whose addresses are cached for reuse; default {@link UDP_PEER_CACHE}. */
+  peerCache?: number;
 }
 
 /**
@@ -87,6 +89,14 @@ export interface UdpTransportOptions {
  * 30,000 msg/s. Linux caps it at `net.core.rmem_max`; the transport reports a cap once.
  */
 export const UDP_DEFAULT_RECV_BUFFER = 4 * 1024 * 1024;
+
+/**
+ * Most peers whose address strings (received from) and parsed addresses (sent to) are kept for
+ * reuse; past it each cache starts again empty, so spoofed source addresses cannot grow it.
+ * Reusing one string per peer spares a string per datagram, and the session lookups keyed by it
+ * hash it once (bench/RESULTS-gateway.md: the core's cost per PUBLISH about halved).
+ */
+export const UDP_PEER_CACHE = 16_384;
 
 const enum State {
   Stopped,
@@ -124,6 +134,16 @@ export class UdpSensorTransport implements SensorTransport {
   /** True once this transport may send to the multicast group. */
   private canBroadcast = false;
   private localAddresses = new Set<string>();
+  /** Parsed destinations by address string (bounded: {@link UDP_PEER_CACHE}). */
+  private readonly peers = new Map<string, UdpPeer>();
+  /** Address strings of senders by IP, then port (bounded: {@link UDP_PEER_CACHE} in all). */
+  private readonly names = new Map<string, Map<number, string>>();
+  private nameCount = 0;
+  private readonly cacheMax: number;
+  /** The one completion callback of every send (node:dgram names the destination in its error). */
+  private readonly sent = (err: Error | null): void => {
+    if (err) this.error('io', `${this.name}: sending a datagram failed: ${describeError(err)}`);
+  };
 
   constructor(options: UdpTransportOptions) {
     this.opts = { ...options, multicast: options.multicast ? { ...options.multicast } : null };
@@ -131,6 +151,7 @@ export class UdpSensorTransport implements SensorTransport {
     this.name = options.name ?? (this.v6 ? 'udp6' : 'udp');
     const mtu = options.mtu ?? UDP_DEFAULT_MTU;
     this.mtu = Number.isInteger(mtu) && mtu >= 2 && mtu <= 65507 ? mtu : UDP_DEFAULT_MTU;
+    this.cacheMax = Math.max(1, options.peerCache ?? UDP_PEER_CACHE);
   }
 
   /** The bound unicast port (the chosen one when `port` was 0); 0 when not running. */
@@ -203,9 +224,34 @@ export class UdpSensorTransport implements SensorTransport {
     const sock = this.unicast;
     if (this.state !== State.Running || sock === null) return false;
     if (bytes.length === 0 || bytes.length > this.mtu) return false;
-    const peer = parseUdpAddress(address, this.v6);
-    if (peer === null) return false;
+    let peer = this.peers.get(address);
+    if (peer === undefined) {
+      const p = parseUdpAddress(address, this.v6);
+      if (p === null) return false;
+      if (this.peers.size >= this.cacheMax) this.peers.clear();
+      this.peers.set(address, (peer = p));
+    }
     return this.transmit(sock, bytes, peer.port, peer.host, address);
+  }
+
+  /** The address string of `host`:`port`, the same string each time while cached (see {@link UDP_PEER_CACHE}). */
+  private addressOf(host: string, port: number): string {
+    let ports = this.names.get(host);
+    if (ports === undefined) {
+      if (this.nameCount >= this.cacheMax) {
+        this.names.clear();
+        this.nameCount = 0;
+      }
+      ports = new Map();
+      this.names.set(host, ports);
+    }
+    let address = ports.get(port);
+    if (address === undefined) {
+      address = formatUdpAddress(host, port, this.v6);
+      ports.set(port, address);
+      this.nameCount++;
+    }
+    return address;
   }
 
   /**
@@ -225,9 +271,7 @@ export class UdpSensorTransport implements SensorTransport {
   private transmit(sock: dgram.Socket, bytes: Uint8Array, port: number, host: string, label: string): boolean {
     const copy = Buffer.from(bytes); // dgram sends asynchronously: the caller may reuse `bytes`
     try {
-      sock.send(copy, port, host, (err) => {
-        if (err) this.error('io', `${this.name}: sending ${copy.length} octets to ${label} failed: ${describeError(err)}`);
-      });
+      sock.send(copy, port, host, this.sent);
       return true;
     } catch (err) {
       this.error('io', `${this.name}: sending to ${label} failed: ${describeError(err)}`);
@@ -319,7 +363,7 @@ export class UdpSensorTransport implements SensorTransport {
       if (sock !== this.unicast && sock !== this.multicast) return; // closed meanwhile
       // Our own broadcast, looped back (multicast loopback is on for same-host clients).
       if (rinfo.port === this.boundPort && this.localAddresses.has(stripZone(rinfo.address))) return;
-      const address = formatUdpAddress(rinfo.address, rinfo.port, this.v6);
+      const address = this.addressOf(rinfo.address, rinfo.port);
       const bad = snFramingError(msg, 0, msg.length);
       if (bad !== null) {
         this.error('framing', `${this.name}: dropped a ${msg.length}-octet datagram from ${address}: ${bad}`);
@@ -370,6 +414,9 @@ export class UdpSensorTransport implements SensorTransport {
       type: this.opts.type,
       reuseAddr,
       ipv6Only: this.v6 ? this.opts.ipv6Only !== false : undefined,
+      // Every destination is an IP literal (checked by parseUdpAddress, or the configured
+      // multicast group): no DNS lookup, and no deferred turn per datagram.
+      lookup: this.v6 ? literal6 : literal4,
     });
     sock.on('error', (err) => {
       if (sock === this.unicast || sock === this.multicast) this.error('io', `${this.name}: socket error: ${describeError(err)}`);
@@ -447,6 +494,16 @@ export function formatUdpAddress(host: string, port: number, v6: boolean): strin
   const pct = host.indexOf('%');
   const addr = pct < 0 ? host.toLowerCase() : host.slice(0, pct).toLowerCase() + host.slice(pct);
   return `[${addr}]:${port}`;
+}
+
+type LookupCallback = (err: NodeJS.ErrnoException | null, address: string, family: number) => void;
+
+function literal4(host: string, _o: unknown, cb: LookupCallback): void {
+  cb(null, host, 4);
+}
+
+function literal6(host: string, _o: unknown, cb: LookupCallback): void {
+  cb(null, host, 6);
 }
 
 function stripZone(host: string): string {

@@ -37,10 +37,10 @@ export interface ComplianceHarness {
   /** A second peer distinct from the first; left out for one-peer links (serial). */
   connectSecondPeer?(t: SensorTransport): Promise<LinkPeer>;
   /**
-   * A listener for `broadcast`: resolves with the next broadcast message; left out when the link
-   * cannot observe broadcasts here.
+   * A listener for `broadcast`: resolves once it listens, with a wait for the next broadcast
+   * message; left out when the link cannot observe broadcasts here.
    */
-  nextBroadcast?(t: SensorTransport, timeoutMs: number): Promise<Uint8Array>;
+  listenBroadcast?(t: SensorTransport): Promise<(timeoutMs: number) => Promise<Uint8Array>>;
   /** Addresses `send` must refuse (malformed, other family, unknown where the link can tell). */
   rejectedAddresses: string[];
   /** Error kinds `sendGarbage` may produce. */
@@ -200,11 +200,12 @@ export function runComplianceSuite(harness: ComplianceHarness, burst = 100): voi
       expect(hex(await peer.nextPacket(DEADLINE))).toBe(hex(numberedPublish(0xeeee)));
     });
 
-    if (harness.nextBroadcast) {
+    if (harness.listenBroadcast) {
       it('broadcasts a copy of the message to the link', async () => {
         const buf = Uint8Array.of(5, 0x00, 0x01, 0x03, 0x84); // ADVERTISE gw 1, 900 s
         const want = hex(buf);
-        const heard = harness.nextBroadcast!(t, DEADLINE);
+        const next = await harness.listenBroadcast!(t);
+        const heard = next(DEADLINE);
         expect(t.broadcast(buf, 0)).toBe(true);
         buf.fill(0);
         expect(hex(await heard)).toBe(want);

@@ -54,7 +54,7 @@ describe.skipIf(!run)('SerialSensorTransport', () => {
           nextPacket: (timeoutMs) => nextSnMessage(p, timeoutMs),
         };
       },
-      nextBroadcast: (_t, timeoutMs) => nextSnMessage(peer!, timeoutMs),
+      listenBroadcast: async () => (timeoutMs) => nextSnMessage(peer!, timeoutMs),
       get rejectedAddresses() {
         return ['', 'nonsense', '/dev/ttyUSB9', pair!.peerEnd, pair!.transportEnd + ' ', '127.0.0.1:1884'];
       },

@@ -83,13 +83,13 @@ function udpHarness(v6: boolean, multicast: boolean): ComplianceHarness {
     },
     connectPeer: async (t) => linkPeer(t as UdpSensorTransport, await peer(t as UdpSensorTransport)),
     connectSecondPeer: async (t) => linkPeer(t as UdpSensorTransport, await peer(t as UdpSensorTransport)),
-    nextBroadcast: multicast
-      ? async (_t, timeoutMs) => {
+    listenBroadcast: multicast
+      ? async () => {
           // a client listening for ADVERTISE on the group port, as sensors do
           const l = await UdpPeer.bind(v6, v6 ? '::' : '0.0.0.0', mcPort, true);
           peers.push(l);
           l.socket.addMembership(group);
-          return (await l.next(timeoutMs)).bytes;
+          return async (timeoutMs) => (await l.next(timeoutMs)).bytes;
         }
       : undefined,
     rejectedAddresses: v6
@@ -207,13 +207,32 @@ describe('UdpSensorTransport › receive buffer (bursts are not dropped by the k
   });
 });
 
+describe('UdpSensorTransport › address cache (bounded)', () => {
+  it('more peers than the cache holds: each datagram still names its sender, and replies reach each peer', async () => {
+    const { t, probe } = await started({ type: 'udp4', port: 0, host: '127.0.0.1', peerCache: 2 });
+    const peers: UdpPeer[] = [];
+    for (let i = 0; i < 5; i++) peers.push(track(await UdpPeer.bind(false, '127.0.0.1')));
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < peers.length; i++) await peers[i]!.send(Uint8Array.of(3, 0x16, i), t.port, '127.0.0.1');
+    }
+    const got = await probe.packetsAt(2 * peers.length);
+    expect(got.map((p) => p.address)).toEqual([...peers, ...peers].map((p) => p.address));
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < peers.length; i++) expect(t.send(Uint8Array.of(3, 0x17, i), peers[i]!.address)).toBe(true);
+    }
+    for (let i = 0; i < peers.length; i++) {
+      for (let round = 0; round < 2; round++) expect(hex((await peers[i]!.next(DEADLINE)).bytes)).toBe(`0317${hex(Uint8Array.of(i))}`);
+    }
+  });
+});
+
 describe('UdpSensorTransport › errors from the OS', () => {
   it('reports a send the OS refuses through onError("io") instead of throwing', async () => {
     // a socket bound to loopback cannot reach a non-local address: EINVAL from sendto
     const { t, probe } = await started({ type: 'udp4', port: 0, host: '127.0.0.1' });
     expect(t.send(Uint8Array.of(2, 0x17), '192.0.2.1:9')).toBe(true);
     const e = await probe.error('an io error', (x) => x.kind === 'io');
-    expect(e.detail).toMatch(/^udp: sending 2 octets to 192\.0\.2\.1:9 failed: .*E[A-Z]+/);
+    expect(e.detail).toMatch(/^udp: sending a datagram failed: .*E[A-Z]+.*192\.0\.2\.1:9/);
     // and the transport still serves
     const peer = track(await UdpPeer.bind(false, '127.0.0.1'));
     expect(t.send(Uint8Array.of(2, 0x17), peer.address)).toBe(true);

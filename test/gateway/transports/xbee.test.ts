@@ -42,7 +42,7 @@ function xbeeHarness(apiMode: 1 | 2): ComplianceHarness {
     createTransport: () => new XBeeSensorTransport({ path: pair!.transportEnd, apiMode, maxQueuedBytes: 8192 }),
     connectPeer: async () => node(NODE_A),
     connectSecondPeer: async () => node(NODE_B),
-    nextBroadcast: async (_t, timeoutMs) => (await sim!.nextRequest(BROADCAST, timeoutMs)).payload,
+    listenBroadcast: async () => async (timeoutMs) => (await sim!.nextRequest(BROADCAST, timeoutMs)).payload,
     rejectedAddresses: ['', 'nonsense', '0013A20040A1B2C', '0013A20040A1B2C3F', '0013A20040A1B2CG', '0x13A20040A1B2C3', '127.0.0.1:1884', '/dev/ttyUSB0'],
     garbageKinds: ['framing', 'checksum'],
     assertReleased: () => openExclusively(pair!.transportEnd),
