@@ -3,7 +3,8 @@
  * MQTT-SN client. Subscriptions are reference-counted per filter (the broker holds each filter
  * once); Wills are kept here and published by the gateway when a client is lost. The
  * connection is non-clean (a persistent session), so subscriptions and queued QoS 1/2 messages
- * survive a broker restart or a link drop.
+ * survive a broker restart or a link drop. The session is started afresh when the link starts
+ * (`freshSession`): an earlier run's filters would keep bringing messages nobody holds.
  *
  * Subscriptions:
  * - **Every filter at QoS 2.** A message matching several subscriptions of one connection
@@ -28,6 +29,7 @@ import type { Logger } from '../log';
 import type { GatewayMetrics } from '../metrics';
 import { Status } from '../../src/core/status';
 import type { MessageHandler, MqttMessage } from '../../src/mqtt/client';
+import { subscriptionIds } from '../../src/mqtt/properties';
 import { BrokerConnection, Ticker, connackText, copyWill, isPermanentRefusal, reasonText, startError, refusalError, type ConnectionSizes } from './connection';
 import {
   LINK_FULL,
@@ -83,6 +85,10 @@ export class AggregatingLink implements BrokerLink {
   private readonly conn: BrokerConnection;
   private readonly filters = new Map<string, FilterRef>();
   private readonly clients = new Map<string, ClientRecord>();
+  /** MQTT 5 to the broker: copies are told apart by Subscription Identifier (see the module comment). */
+  private readonly v5: boolean;
+  /** Subscription Identifiers of one copy (only whether there is any is read). */
+  private readonly ids = new Uint32Array(1);
   private starting: Promise<void> | null = null;
   /** The shared connection is up (CONNACK accepted, not lost since). */
   private up = false;
@@ -91,10 +97,13 @@ export class AggregatingLink implements BrokerLink {
 
   constructor(o: AggregatingOptions) {
     this.o = o;
+    this.v5 = o.broker.protocolVersion === 5;
     this.conn = new BrokerConnection({
       broker: o.broker,
       clientId: o.clientId,
       cleanSession: false,
+      // An earlier run's session holds filters no client here holds (nothing survives a restart).
+      freshSession: true,
       will: o.will ?? null,
       sizes: o.sizes,
       now: o.now,
@@ -129,8 +138,16 @@ export class AggregatingLink implements BrokerLink {
         o.log.warn('broker link down, reconnecting', { broker: o.broker.url, reason: reasonText(reason) });
         this.handlers?.onConnection?.(null, false);
       },
-      // A message no held filter's handler took (one for a filter unsubscribed meanwhile).
-      onMessage: (m) => this.message(m, null),
+      // A copy no filter's handler took. MQTT 5: when it names subscriptions, they are ones no
+      // client holds any more (unsubscribed while it was on its way, or left in the broker
+      // session by an earlier run): the copies for the filters clients hold carry the message.
+      onMessage: (m) => {
+        if (this.v5 && m.propertiesLength > 0 && subscriptionIds(m.buf, m.propertiesOffset, m.propertiesOffset + m.propertiesLength, this.ids) > 0) {
+          if (this.o.log.enabled('debug')) this.o.log.debug('broker link: a copy for a subscription no client holds, dropped', { topic: m.topic() });
+          return;
+        }
+        this.message(m, null);
+      },
     });
   }
 
@@ -231,7 +248,7 @@ export class AggregatingLink implements BrokerLink {
   subscribe(clientId: string, filter: string, qos: number, done: (granted: number) => void): void {
     let f = this.filters.get(filter);
     if (!f) {
-      f = { holders: new Map(), pending: 0, handler: this.o.broker.protocolVersion === 5 ? (m) => this.message(m, filter) : null };
+      f = { holders: new Map(), pending: 0, handler: this.v5 ? (m) => this.message(m, filter) : null };
       this.filters.set(filter, f);
     }
     const before = f.holders.get(clientId);

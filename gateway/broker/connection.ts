@@ -63,6 +63,14 @@ export interface ConnectionOptions {
   broker: BrokerConfig;
   clientId: string;
   cleanSession: boolean;
+  /**
+   * With `cleanSession` false: start the persistent session afresh. The first connection
+   * discards whatever session the broker kept for this client id (an earlier run's
+   * subscriptions, which would keep sending messages nobody here holds, and its queued
+   * messages): a clean CONNECT (CleanSession / Clean Start = 1), DISCONNECT, then the
+   * persistent CONNECT; the reconnects after it resume the new session.
+   */
+  freshSession?: boolean;
   will: LinkWill | null;
   sizes: ConnectionSizes;
   now: () => number;
@@ -352,6 +360,8 @@ export class BrokerConnection {
   private stopping: Promise<void> | null = null;
   private everConnected = false;
   private accepted = 0;
+  /** The old session is still to be discarded (see {@link ConnectionOptions.freshSession}). */
+  private wipe: boolean;
 
   constructor(o: ConnectionOptions) {
     this.opts = o;
@@ -396,6 +406,8 @@ export class BrokerConnection {
       onDropped: (total) => o.log.error('broker connection dropped queued QoS 0 messages (should not happen)', { clientId: o.clientId, total }),
       onWritable: () => this.schedule(),
     };
+    this.wipe = o.freshSession === true && !o.cleanSession;
+    if (this.wipe) this.clientOptions.cleanSession = true;
     this.client = new MqttClient(this.clientOptions);
     this.transport.onReadable = () => this.schedule();
     this.transport.onWritable = () => this.schedule();
@@ -640,6 +652,24 @@ export class BrokerConnection {
 
   /** The client's CONNACK callback (the client is already Connected when `code` is 0). */
   private connack(code: number, sessionPresent: boolean): void {
+    if (code === 0 && this.wipe) {
+      this.wipe = false;
+      this.clientOptions.cleanSession = false; // every later CONNECT resumes the new session
+      if (this.client.pending === 0) {
+        // This clean session ends with this connection; the persistent one starts now. (MQTT 5
+        // could do both at once, Clean Start with a Session Expiry, but Mosquitto 2.0 does not
+        // save a session begun with Clean Start across its own restart.) With messages already
+        // waiting to go out, they go out on this one instead: nothing is lost.
+        later(() => {
+          if (this.isStopped || !this.connected) return;
+          this.transport.lingerNextClose = true;
+          this.client.disconnect();
+          this.client.start(this.opts.now() >>> 0);
+          this.schedule();
+        });
+        return;
+      }
+    }
     if (code === 0) {
       this.everConnected = true;
       this.accepted++;
@@ -746,7 +776,7 @@ export function copyWill(w: LinkWill | null): LinkWill | null {
 /** A human description of a client status, for logs. */
 export function reasonText(code: number): string {
   // The one way MqttClient ends a connection with Full: more inbound QoS 2 messages than maxInbound.
-  if (code === Status.Full) return 'Full (the broker sent more QoS 2 messages awaiting PUBREL than the connection takes; lower its in-flight window, e.g. Mosquitto max_inflight_messages)';
+  if (code === Status.Full) return 'Full (the broker sent more QoS 2 messages awaiting PUBREL than the connection holds; it sends the rest after the reconnect: nothing is lost. Frequent? A smaller backlog per session, e.g. Mosquitto max_queued_messages, keeps it under the limit)';
   return code < 0 ? statusName(code) : `code ${code}`;
 }
 

@@ -54,7 +54,8 @@ export interface BrokerLinkHandlers {
    * Subscription Identifiers, §3.3.4), and then the link calls once per copy, each with its
    * filter; with one copy for several matching filters it calls once per filter. Either way
    * the core delivers a copy to a client only for one of the client's own matching filters,
-   * so each client gets the message once.
+   * so each client gets the message once. (A subscription change landing between the copies
+   * of one message can make a client get that message twice or miss it.)
    */
   onMessage(clientId: string | null, topic: string, payload: Uint8Array, qos: number, retain: boolean, filter?: string | null): void;
   /**

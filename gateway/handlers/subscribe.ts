@@ -84,13 +84,23 @@ export function onSubscribe(ctx: HandlerContext, s: Session, m: SnMessage): void
   const epoch = s.epoch;
   s.subPendingSet().add(msgId);
   s.linkOps++;
+  const ticket = ++s.subTicket;
+  (s.subWanted ??= new Map()).set(f, ticket);
   ctx.link.subscribe(s.clientId, f, m.qos, (granted) => {
     s.linkOps--;
     if (s.subPending !== null) s.subPending.delete(msgId);
+    // Still wanted: no UNSUBSCRIBE of the filter since (a later SUBSCRIBE of it keeps it wanted).
+    const wanted = s.subWanted !== null && s.subWanted.has(f);
+    if (wanted && s.subWanted!.get(f) === ticket) s.subWanted!.delete(f);
     if (s.epoch !== epoch) return;
     if (granted >= 0x80) {
       ctx.log.info('broker refused a subscription', { clientId: s.clientId, filter: f });
       answer(ctx, s, msgId, 0, 0, RC_NOT_SUPPORTED);
+      return;
+    }
+    if (!wanted) {
+      // Answered as asked; the UNSUBSCRIBE that followed has the last word (its UNSUBACK comes next).
+      answer(ctx, s, msgId, granted, type === TopicIdType.Short ? 0 : topicId, RC_ACCEPTED);
       return;
     }
     s.subsMap().set(f, {
@@ -140,6 +150,7 @@ export function onUnsubscribe(ctx: HandlerContext, s: Session, m: SnMessage): vo
     return;
   }
   if (s.subs !== null) s.subs.delete(filter);
+  if (s.subWanted !== null) s.subWanted.delete(filter); // a SUBACK still to come must not bring it back
   const epoch = s.epoch;
   s.subPendingSet().add(msgId);
   s.linkOps++;

@@ -151,6 +151,14 @@ export class Session {
   subPending: Set<number> | null = null;
   /** SUBSCRIBE / UNSUBSCRIBE handed to the link and not answered yet, whatever the epoch (≤ {@link MAX_LINK_OPS}). */
   linkOps = 0;
+  /**
+   * Filters with a SUBSCRIBE waiting for the broker, each with the ticket of the latest one. An
+   * UNSUBSCRIBE of the filter removes it, so that the SUBACK arriving after it does not bring the
+   * subscription back (the broker no longer holds it). Null until the first SUBSCRIBE.
+   */
+  subWanted: Map<string, number> | null = null;
+  /** Last ticket handed out for {@link Session.subWanted}. */
+  subTicket = 0;
   /** The last SUBACK sent, re-sent for a DUP SUBSCRIBE with its MsgId (§5.3.4); null: none. */
   lastSubAck: SubAck | null = null;
 
@@ -216,6 +224,7 @@ export class Session {
     this.inbound2 = null;
     this.qos1Pending = this.qos1Done = -1;
     this.subPending = null;
+    this.subWanted = null;
     this.lastSubAck = null;
   }
 }

@@ -25,6 +25,7 @@
  * `[::ffff:a.b.c.d]:port`, which this transport also takes back in `send`.
  */
 import dgram from 'node:dgram';
+import dns from 'node:dns';
 import net from 'node:net';
 import os from 'node:os';
 import { headerLength, readLength } from '../../src/mqttsn/header';
@@ -237,20 +238,17 @@ export class UdpSensorTransport implements SensorTransport {
   /** The address string of `host`:`port`, the same string each time while cached (see {@link UDP_PEER_CACHE}). */
   private addressOf(host: string, port: number): string {
     let ports = this.names.get(host);
-    if (ports === undefined) {
-      if (this.nameCount >= this.cacheMax) {
-        this.names.clear();
-        this.nameCount = 0;
-      }
-      ports = new Map();
-      this.names.set(host, ports);
+    let address = ports === undefined ? undefined : ports.get(port);
+    if (address !== undefined) return address;
+    address = formatUdpAddress(host, port, this.v6);
+    if (this.nameCount >= this.cacheMax) {
+      this.names.clear();
+      this.nameCount = 0;
+      ports = undefined;
     }
-    let address = ports.get(port);
-    if (address === undefined) {
-      address = formatUdpAddress(host, port, this.v6);
-      ports.set(port, address);
-      this.nameCount++;
-    }
+    if (ports === undefined) this.names.set(host, (ports = new Map()));
+    ports.set(port, address);
+    this.nameCount++;
     return address;
   }
 
@@ -415,7 +413,8 @@ export class UdpSensorTransport implements SensorTransport {
       reuseAddr,
       ipv6Only: this.v6 ? this.opts.ipv6Only !== false : undefined,
       // Every destination is an IP literal (checked by parseUdpAddress, or the configured
-      // multicast group): no DNS lookup, and no deferred turn per datagram.
+      // multicast group): no DNS lookup, and no deferred turn per datagram. A host name given
+      // to bind to still resolves.
       lookup: this.v6 ? literal6 : literal4,
     });
     sock.on('error', (err) => {
@@ -498,12 +497,16 @@ export function formatUdpAddress(host: string, port: number, v6: boolean): strin
 
 type LookupCallback = (err: NodeJS.ErrnoException | null, address: string, family: number) => void;
 
-function literal4(host: string, _o: unknown, cb: LookupCallback): void {
-  cb(null, host, 4);
+/** node:dgram's `lookup` for udp4: an IP literal as it is, at once; a host name (`host` to bind) through DNS. */
+function literal4(host: string, o: dns.LookupOneOptions, cb: LookupCallback): void {
+  if (net.isIPv4(host)) cb(null, host, 4);
+  else dns.lookup(host, o, cb);
 }
 
-function literal6(host: string, _o: unknown, cb: LookupCallback): void {
-  cb(null, host, 6);
+/** The same for udp6. */
+function literal6(host: string, o: dns.LookupOneOptions, cb: LookupCallback): void {
+  if (net.isIPv6(host)) cb(null, host, 6);
+  else dns.lookup(host, o, cb);
 }
 
 function stripZone(host: string): string {

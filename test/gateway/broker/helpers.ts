@@ -259,15 +259,16 @@ export interface TestLink {
   gatewayId: string;
 }
 
-/** Builds a link for `peer` (not started); stopped after the test. */
+/** Builds a link for `peer` (not started); stopped after the test. `gatewayName`: a fresh one unless given (the shared connection's client id comes from it). */
 export function makeLink(
   peer: { host: string; port: number; version: 4 | 5 },
   mode: 'transparent' | 'aggregating',
   opts: Partial<BrokerLinkOptions> = {},
+  gatewayName = uniq('gw'),
 ): TestLink {
   const config = defaultConfig();
   config.mode = mode;
-  config.gatewayName = uniq('gw');
+  config.gatewayName = gatewayName;
   const metrics = opts.metrics ?? new GatewayMetrics();
   const link = createBrokerLink(config, { broker: brokerAt(peer.host, peer.port, peer.version), connectTimeout: 5000, ...opts, metrics });
   const probe = new LinkProbe();
@@ -281,8 +282,9 @@ export async function startLink(
   peer: { host: string; port: number; version: 4 | 5 },
   mode: 'transparent' | 'aggregating',
   opts: Partial<BrokerLinkOptions> = {},
+  gatewayName?: string,
 ): Promise<TestLink> {
-  const t = makeLink(peer, mode, opts);
+  const t = makeLink(peer, mode, opts, gatewayName);
   await t.link.start();
   return t;
 }

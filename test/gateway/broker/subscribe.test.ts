@@ -103,6 +103,27 @@ forEachPeer((peer) => {
     });
   }
 
+  it('aggregating: each run starts the shared session afresh: filters an earlier run left at the broker bring nothing', async () => {
+    const p = peer();
+    const obs = await Observer.connect(p);
+    const name = uniq('gw');
+    const base = uniq('fresh');
+    const first = await startLink(p, 'aggregating', {}, name);
+    const id = uniq('sensor');
+    expect(await connectClient(first.link, { clientId: id })).toBe(0);
+    expect(await subscribe(first.link, id, `${base}/old/#`, 1)).toBe(1);
+    await linkRoundTrip(obs, first.probe, `${base}/old/x`); // the broker holds the filter
+    await first.link.stop(); // the persistent session keeps it
+
+    const second = await startLink(p, 'aggregating', {}, name);
+    expect(second.gatewayId).toBe(first.gatewayId);
+    expect(await connectClient(second.link, { clientId: id })).toBe(0);
+    expect(await subscribe(second.link, id, `${base}/new/#`, 1)).toBe(1);
+    await obs.publish(`${base}/old/x`, 'stale', 1);
+    await linkRoundTrip(obs, second.probe, `${base}/new/x`); // anything for old/# would be here by now
+    expect(second.probe.messages.filter((m) => m.topic.startsWith(`${base}/old/`))).toEqual([]);
+  });
+
   it('transparent: two clients on one filter each get the message on their own connection', async () => {
     const p = peer();
     const obs = await Observer.connect(p);

@@ -110,6 +110,30 @@ describe.skipIf(!run)('gateway core against Mosquitto', () => {
     });
   }
 
+  for (const version of [4, 5] as const) {
+    it(`aggregating, MQTT ${version === 5 ? '5' : '3.1.1'}: an UNSUBSCRIBE sent before the SUBACK of the same filter has the last word, and the other subscription still delivers`, async () => {
+      rig = await Rig.start({ mode: 'aggregating', brokerUrl: broker.url, mqttVersion: version });
+      const w = await rig.watcher();
+      const p = `uns${version}`;
+      const a = await rig.raw();
+      await a.connect(`${p}-a`);
+      expect((await a.subscribe(`${p}/+`, 1, 2)).returnCode).toBe(0);
+      a.send({ type: MsgType.SUBSCRIBE, qos: 1, msgId: 3, text: `${p}/#` });
+      a.send({ type: MsgType.UNSUBSCRIBE, msgId: 4, topicIdType: TopicIdType.Normal, text: `${p}/#` });
+      const acks = [await a.next(), await a.next()].map((r) => [r.m.type, r.m.msgId]);
+      expect(acks).toEqual([[MsgType.SUBACK, 3], [MsgType.UNSUBACK, 4]]);
+      expect(rig.gw.clients().find((c) => c.clientId === `${p}-a`)).toBeDefined();
+      await w.publish(`${p}/t`, 'hello', 1);
+      const reg = await a.expect(MsgType.REGISTER);
+      expect(reg.text).toBe(`${p}/t`);
+      a.send({ type: MsgType.REGACK, topicId: reg.m.topicId, msgId: reg.m.msgId, returnCode: 0 });
+      const pub = await a.expect(MsgType.PUBLISH);
+      expect([pub.m.topicId, pub.text]).toEqual([reg.m.topicId, 'hello']);
+      a.send({ type: MsgType.PUBACK, topicId: pub.m.topicId, msgId: pub.m.msgId, returnCode: 0 });
+      await a.barrier();
+    });
+  }
+
   it('aggregating: two clients with the same filter each get the message once, at their own QoS', async () => {
     rig = await Rig.start({ mode: 'aggregating', brokerUrl: broker.url });
     const w = await rig.watcher();

@@ -207,6 +207,18 @@ describe('UdpSensorTransport › receive buffer (bursts are not dropped by the k
   });
 });
 
+describe('UdpSensorTransport › host', () => {
+  it('binds to a host name given as `host` (resolved once; destinations are IP literals)', async () => {
+    const { t, probe } = await started({ type: 'udp4', port: 0, host: 'localhost' });
+    const peer = track(await UdpPeer.bind(false, '127.0.0.1'));
+    await peer.send(Uint8Array.of(2, 0x16), t.port, '127.0.0.1');
+    const [got] = await probe.packetsAt(1);
+    expect(got!.address).toBe(peer.address);
+    expect(t.send(Uint8Array.of(2, 0x17), peer.address)).toBe(true);
+    expect(hex((await peer.next(DEADLINE)).bytes)).toBe('0217');
+  });
+});
+
 describe('UdpSensorTransport › address cache (bounded)', () => {
   it('more peers than the cache holds: each datagram still names its sender, and replies reach each peer', async () => {
     const { t, probe } = await started({ type: 'udp4', port: 0, host: '127.0.0.1', peerCache: 2 });
