@@ -37,7 +37,8 @@
  * issue #3 `budget` is not met) or else to its `budget`; `--strict-budgets`
  * holds every bundle to its budget. See "Bundle sizes" in the README.
  *
- * CLI: `tsx scripts/build.ts [--root dir] [--out dir] [--no-check] [--strict-budgets]`.
+ * CLI: `tsx scripts/build.ts [--root dir] [--out dir] [--no-check] [--strict-budgets] [--modules]`;
+ * `--modules` also prints, per Espruino bundle, the minified bytes each source module adds.
  * Prints a size table and what each client profile holds; exits 1 on a build
  * error, an Espruino check violation, or a bundle over the size it is held to.
  */
@@ -216,6 +217,8 @@ export interface BundleInfo {
   exports: string[];
   /** Espruino check result (always empty for Moddable bundles). */
   violations: Violation[];
+  /** Minified bytes each source module contributes (esbuild's `bytesInOutput`), largest first. */
+  modules: { path: string; bytes: number }[];
 }
 
 export interface BuildOptions {
@@ -349,8 +352,8 @@ export async function build(options: BuildOptions = {}): Promise<BuildResult> {
       writeFileSync(espFile, espText);
       const violations = check ? checkEspruinoSource(esp.outputFiles![0].text) : [];
       return [
-        { platform: 'espruino', specifier: e.specifier, file: espFile, bytes: espText.length, gzip: gzipSize(espText), exports, violations },
-        { platform: 'moddable', specifier: e.specifier, file: modFile, bytes: modText.length, gzip: gzipSize(modText), exports, violations: [] },
+        { platform: 'espruino', specifier: e.specifier, file: espFile, bytes: espText.length, gzip: gzipSize(espText), exports, violations, modules: moduleBytes(esp) },
+        { platform: 'moddable', specifier: e.specifier, file: modFile, bytes: modText.length, gzip: gzipSize(modText), exports, violations: [], modules: moduleBytes(mod) },
       ];
     }),
   );
@@ -371,6 +374,27 @@ export function moddableManifest(entries: readonly EntrySpec[]): { modules: Reco
   const modules: Record<string, string> = {};
   for (const e of entries) modules[e.specifier] = './' + e.moddable;
   return { modules, preload: entries.map((e) => e.specifier) };
+}
+
+/** Bytes per source module of a one-output build, largest first (the generated entry left out). */
+function moduleBytes(r: esbuild.BuildResult): { path: string; bytes: number }[] {
+  const out = Object.values(r.metafile!.outputs)[0];
+  return Object.entries(out.inputs)
+    .filter(([path]) => !path.startsWith('espruino-entry:'))
+    .map(([path, v]) => ({ path, bytes: v.bytesInOutput }))
+    .sort((a, b) => b.bytes - a.bytes || (a.path < b.path ? -1 : 1));
+}
+
+/** Where each Espruino bundle's bytes come from: one block per bundle, a line per module (`--modules`). */
+export function formatModules(result: BuildResult): string {
+  const blocks: string[] = [];
+  for (const b of result.bundles) {
+    if (b.platform !== 'espruino' || b.modules.length === 0) continue;
+    const w = Math.max(...b.modules.map((m) => m.path.length));
+    const lines = b.modules.map((m) => `  ${m.path.padEnd(w)}  ${String(m.bytes).padStart(6)}  ${((100 * m.bytes) / b.bytes).toFixed(1).padStart(5)} %`);
+    blocks.push([`${relative(dirname(dirname(b.file)), b.file)} (${b.bytes} bytes):`, ...lines].join('\n'));
+  }
+  return blocks.join('\n\n');
 }
 
 async function run(opts: esbuild.BuildOptions): Promise<esbuild.BuildResult> {
@@ -456,13 +480,15 @@ async function main(argv: string[]): Promise<number> {
   let root = ROOT;
   let check = true;
   let strict = false;
+  let modules = false;
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--out' && i + 1 < argv.length) outDir = resolve(argv[++i]);
     else if (argv[i] === '--root' && i + 1 < argv.length) root = resolve(argv[++i]);
     else if (argv[i] === '--no-check') check = false;
     else if (argv[i] === '--strict-budgets') strict = true;
+    else if (argv[i] === '--modules') modules = true;
     else {
-      console.error(`build: unknown argument ${argv[i]} (usage: tsx scripts/build.ts [--root dir] [--out dir] [--no-check] [--strict-budgets])`);
+      console.error(`build: unknown argument ${argv[i]} (usage: tsx scripts/build.ts [--root dir] [--out dir] [--no-check] [--strict-budgets] [--modules])`);
       return 2;
     }
   }
@@ -480,6 +506,7 @@ async function main(argv: string[]): Promise<number> {
   console.log(formatTable(result, root));
   const profiles = formatProfiles(result);
   if (profiles) console.log(profiles);
+  if (modules) console.log(formatModules(result));
   console.log(`manifest: ${relative(root, result.manifest)}   (${result.ms.toFixed(0)} ms)`);
   let bad = 0;
   for (const b of result.bundles) {

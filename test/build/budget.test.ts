@@ -70,7 +70,7 @@ describe('client bundles › sizes', () => {
 
 describe('overBudget', () => {
   const result = (bytes: number): BuildResult => ({
-    bundles: [{ platform: 'espruino', specifier: 'x', file: '/x.js', bytes, gzip: 1, exports: [], violations: [] }],
+    bundles: [{ platform: 'espruino', specifier: 'x', file: '/x.js', bytes, gzip: 1, exports: [], violations: [], modules: [] }],
     skipped: [],
     manifest: '',
     ms: 0,

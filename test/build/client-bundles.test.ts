@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import vm from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addCached, buildToTemp, espruinoContext, type TempBuild } from './helpers';
+import { formatModules } from '../../scripts/build';
 import { decodePacket, encodePacket, MqttPacket, type AnyPacketInfo } from '../../src/mqtt';
 import { decodeMessage, encodeMessage, MsgType, SnMessage, TopicIdType } from '../../src/mqttsn';
 import { utf8Decode } from '../../src/core/utf8';
@@ -20,6 +21,21 @@ beforeAll(async () => {
   b = await buildToTemp();
 });
 afterAll(() => b?.dispose());
+
+describe('where the bytes come from (`npm run build -- --modules`)', () => {
+  it('names every source module of each client bundle, largest first, their bytes within the bundle', () => {
+    for (const specifier of ['fieldmq/mqtt311-client', 'fieldmq/mqttsn-client']) {
+      const x = b.result.bundles.find((y) => y.platform === 'espruino' && y.specifier === specifier)!;
+      const sizes = x.modules.map((m) => m.bytes);
+      expect(sizes).toEqual([...sizes].sort((p, q) => q - p));
+      expect(sizes.reduce((p, q) => p + q, 0)).toBeLessThanOrEqual(x.bytes);
+      expect(sizes.reduce((p, q) => p + q, 0)).toBeGreaterThan(0.9 * x.bytes);
+      expect(x.modules[0]!.path).toBe(specifier.endsWith('mqttsn-client') ? 'src/mqttsn/client.ts' : 'src/mqtt/client.ts');
+    }
+    const text = formatModules(b.result);
+    expect(text).toMatch(/fieldmq-mqttsn-client\.min\.js \(\d+ bytes\):\n {2}src\/mqttsn\/client\.ts +\d+ +\d+\.\d %/);
+  });
+});
 
 /** Loads the Espruino bundle of `specifier` and returns its exports. */
 function load<T>(specifier: string): T {
