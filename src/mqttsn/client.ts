@@ -24,8 +24,10 @@
  *   failing over when it is the one in use;
  * - on "rejected: congestion" (§6.5, §6.6, §6.9) keeps the request and sends
  *   it again after T_WAIT, sending no other request meanwhile;
- * - on PUBACK "invalid topic ID" (§6.6) fails the message and forgets the
- *   topic id, so the next publish on that name registers it again;
+ * - on PUBACK "invalid topic ID" (§6.6) forgets the topic id; a QoS 1/2
+ *   message on a registered name is registered again and resent once (a
+ *   gateway that restarted knows no ids), and fails only if that is
+ *   rejected too; the next publish on the name registers it again;
  * - forgets normal topic ids and inbound QoS 2 ids when a CONNACK starts a
  *   clean session or a session with another gateway (§6.3), keeps them else;
  *   in such a new session it subscribes again to everything in its
@@ -245,6 +247,8 @@ export class SnClient {
   private k_: number;
   /** MsgId the outstanding request waits for. */
   private wm_: number;
+  /** MsgId of the head PUBLISH already registered again after "invalid topic ID" (0: none). */
+  private rr_: number;
   /** Retransmissions of the outstanding request so far. */
   private rn_: number;
   /** When the outstanding request was last sent. */
@@ -300,7 +304,7 @@ export class SnClient {
     this.wr_ = w ? w.retain : false;
     this.g_ = this.cfg_ = o.gateway ?? -1;
     this.st_ = SnState.Disconnected;
-    this.dropped = this.k_ = this.wm_ = this.rn_ = this.rt_ = this.lt_ = this.sd_ = this.sa_ = this.mid_ = 0;
+    this.dropped = this.k_ = this.wm_ = this.rr_ = this.rn_ = this.rt_ = this.lt_ = this.sd_ = this.sa_ = this.mid_ = 0;
     this.now_ = this.sn_ = this.ss_ = this.sdl_ = 0;
     this.hw_ = this.lg_ = -1;
     this.sg_ = false;
@@ -741,6 +745,14 @@ export class SnClient {
         if (rc === ReturnCode.InvalidTopicId) {
           const i = tp.byId(m.topicId, TopicIdType.Normal);
           if (i >= 0) tp.i[i] = 0; // register again before the next use
+          if (i >= 0 && k === MsgType.PUBLISH && id === this.wm_ && this.rr_ !== id && snTagTopic(q.tagAt(0)) === i) {
+            // The gateway no longer knows the id (it restarted, say) and did not take the
+            // message: register the name again and resend it, once.
+            this.rr_ = id;
+            this.k_ = 0;
+            this.head_();
+            break;
+          }
         }
         if (rc === ReturnCode.Congestion) this.hold_(k === MsgType.PUBLISH && id === this.wm_);
         else if (k === MsgType.PUBLISH && id === this.wm_) this.done_(rc);
@@ -946,6 +958,7 @@ export class SnClient {
     const i = snTagTopic(tag);
     q.shift();
     this.k_ = 0;
+    this.rr_ = 0;
     if (t === MsgType.PUBLISH || t === MsgType.PUBREL) {
       if (o.onPublished) o.onPublished(id, rc);
     } else if (t === MsgType.REGISTER) {

@@ -292,7 +292,8 @@ describe('SnClient › PUBLISH QoS 1 and 2 (§6.6)', () => {
     expect([p.m.msgId, p.text]).toEqual([next, 'y']);
   });
 
-  it('PUBACK "invalid topic id" fails the message and forgets the id, so the next publish registers again (§6.6)', async () => {
+  /** Publishes `x` on `a/b` at QoS 1, registered as id 4, and rejects it with "invalid topic ID"; returns its MsgId. */
+  async function rejectedOnce(): Promise<number> {
     rig = await Rig.create(gw);
     await rig.connect(gw);
     const id = rig.c.publish('a/b', 'x', 1, false);
@@ -301,6 +302,27 @@ describe('SnClient › PUBLISH QoS 1 and 2 (§6.6)', () => {
     await rig.deliver(gw, { type: MsgType.REGACK, topicId: 4, msgId: r.m.msgId, returnCode: 0 });
     await gw.expect(MsgType.PUBLISH);
     await rig.deliver(gw, { type: MsgType.PUBACK, topicId: 4, msgId: id, returnCode: 2 });
+    return id;
+  }
+
+  it('PUBACK "invalid topic id" on a registered name: registers it again and resends the message, once (§6.6; a gateway that restarted)', async () => {
+    const id = await rejectedOnce();
+    expect(rig.take()).toEqual([]); // not failed: registered again
+    const again = await gw.expect(MsgType.REGISTER);
+    expect(again.text).toBe('a/b');
+    await rig.deliver(gw, { type: MsgType.REGACK, topicId: 9, msgId: again.m.msgId, returnCode: 0 });
+    const p = await gw.expect(MsgType.PUBLISH);
+    expect([p.m.topicId, p.m.msgId, p.m.dup, p.text]).toEqual([9, id, false, 'x']);
+    await rig.deliver(gw, { type: MsgType.PUBACK, topicId: 9, msgId: id, returnCode: 0 });
+    expect(rig.take()).toEqual([['published', id, 0]]);
+  });
+
+  it('PUBACK "invalid topic id" again after the new REGISTER fails the message and forgets the id, so the next publish registers again (§6.6)', async () => {
+    const id = await rejectedOnce();
+    const r2 = await gw.expect(MsgType.REGISTER);
+    await rig.deliver(gw, { type: MsgType.REGACK, topicId: 5, msgId: r2.m.msgId, returnCode: 0 });
+    await gw.expect(MsgType.PUBLISH);
+    await rig.deliver(gw, { type: MsgType.PUBACK, topicId: 5, msgId: id, returnCode: 2 });
     expect(rig.take()).toEqual([['published', id, 2]]);
     rig.c.publish('a/b', 'y', 0, false);
     rig.poll();
