@@ -29,7 +29,9 @@
  *   gateway that restarted knows no ids), and fails only if that is
  *   rejected too; the next publish on the name registers it again;
  * - forgets normal topic ids and inbound QoS 2 ids when a CONNACK starts a
- *   clean session or a session with another gateway (§6.3), keeps them else;
+ *   clean session, a session with another gateway (§6.3), or the session
+ *   set up again after an unsolicited DISCONNECT (§6.12: the gateway could
+ *   not tell who we are; it may have restarted), keeps them else;
  *   in such a new session it subscribes again to everything in its
  *   subscription table (a fixed table: `subscribe` adds, `unsubscribe`
  *   removes), except what is still queued to be sent; topic ids are
@@ -733,10 +735,13 @@ export class SnClient {
           if (globalThis.FIELDMQ_SN_SLEEP !== false && this.sd_) this.zz_();
           else this.st_ = SnState.Disconnected;
         } else if (s > SnState.Connecting) {
-          // §6.12: unsolicited DISCONNECT: set the connection up again.
+          // §6.12: unsolicited DISCONNECT: set the connection up again. The gateway could not
+          // tell who we are (it may have restarted and lost everything): the next CONNACK
+          // starts over as a new session would (topic ids, subscriptions sent again).
           this.err_(Status.Closed);
           this.dup_();
           this.k_ = 0;
+          this.lg_ = -1;
           this.st_ = SnState.Connecting;
         }
         break;

@@ -154,13 +154,31 @@ describe('SnClient › re-subscribing in a new session', () => {
     expect(await acceptSubscribes(r, gw, 1)).toEqual(['x/y q1']);
   });
 
-  it('without CleanSession the same gateway keeps them: nothing is sent again', async () => {
+  it('without CleanSession, the gateway\'s unsolicited DISCONNECT (it could not tell who we are: it may have restarted) renews them too', async () => {
     const gw = await gateway();
     const r = await rig(gw, { cleanSession: false });
     await r.connect(gw);
     r.c.subscribe('x/y', 1);
     await acceptSubscribes(r, gw, 1);
     await r.deliver(gw, { type: MsgType.DISCONNECT });
+    r.poll();
+    await gw.expect(MsgType.CONNECT);
+    await r.deliver(gw, { type: MsgType.CONNACK, returnCode: 0 });
+    expect(await acceptSubscribes(r, gw, 1)).toEqual(['x/y q1']);
+  });
+
+  it('without CleanSession, the client\'s own DISCONNECT and a new CONNECT to the same gateway keep them: nothing is sent again', async () => {
+    const gw = await gateway();
+    const r = await rig(gw, { cleanSession: false });
+    await r.connect(gw);
+    r.c.subscribe('x/y', 1);
+    await acceptSubscribes(r, gw, 1);
+    expect(r.c.disconnect()).toBe(0);
+    r.poll();
+    await gw.expect(MsgType.DISCONNECT);
+    await r.deliver(gw, { type: MsgType.DISCONNECT });
+    expect(r.c.state()).toBe(SnState.Disconnected);
+    expect(r.c.connect()).toBe(0);
     r.poll();
     await gw.expect(MsgType.CONNECT);
     await r.deliver(gw, { type: MsgType.CONNACK, returnCode: 0 });

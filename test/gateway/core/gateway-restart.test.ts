@@ -7,7 +7,9 @@
  * session and is answered DISCONNECT (§6.12 handling of unknown senders), the device connects
  * again keeping its topic ids (CleanSession=0), the gateway rejects the stale id with PUBACK
  * "invalid topic ID" (§6.6), and the device registers the name again and resends: the reading
- * arrives once, and nothing the device was told was delivered is lost.
+ * arrives once, and nothing the device was told was delivered is lost. The device also
+ * subscribes again (the gateway's DISCONNECT said it did not know the device), so commands
+ * reach it through the new gateway.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { startAedes } from '../../support/aedes';
@@ -20,7 +22,7 @@ afterEach(async () => {
 
 describe('gateway core › the gateway restarts under a running sensor', () => {
   for (const mode of ['aggregating', 'transparent'] as const) {
-    it(`${mode}: a CleanSession=0 device reconnects, registers its topic again and its next QoS 1 reading arrives once`, async () => {
+    it(`${mode}: a CleanSession=0 device reconnects, registers its topic again, its next QoS 1 reading arrives once, and its subscription is renewed`, async () => {
       const broker = await startAedes();
       cleanups.push(() => broker.stop());
       const topic = `gr/${mode}/t`;
@@ -31,6 +33,9 @@ describe('gateway core › the gateway restarts under a running sensor', () => {
       const d = await Device.open(first.port, { clientId: `gr-${mode}`, cleanSession: false, tRetry: 300, onPublished: (id, rc) => published.set(id, rc) });
       cleanups.push(() => d.close());
       await d.connect();
+      d.c.subscribe(`gr/${mode}/cmd`, 1);
+      d.poll();
+      expect((await d.event('ack', (e) => e[1] === 'SUBSCRIBE'))[3]).toBe(0);
       const a = d.c.publish(topic, 'before', 1, false);
       d.poll();
       await until('the first reading acknowledged', () => published.get(a) === 0);
@@ -52,6 +57,11 @@ describe('gateway core › the gateway restarts under a running sensor', () => {
       expect(published.get(c)).toBe(0);
       expect(w2.seen.filter((m) => m.payload === 'after')).toEqual([]); // taken once above; no second copy came before the marker
       expect(second.state(`gr-${mode}`)).toBe('active');
+      // Downlink too: the device subscribed again after the gateway's DISCONNECT (§6.12).
+      await d.event('ack', (e) => e[1] === 'SUBSCRIBE');
+      await w2.publish(`gr/${mode}/cmd`, 'interval 5000', 1);
+      const m = await d.event('message');
+      expect([m[1], m[4]]).toEqual([`gr/${mode}/cmd`, 'interval 5000']);
     });
   }
 });
