@@ -29,9 +29,12 @@
  *   gateway that restarted knows no ids), and fails only if that is
  *   rejected too; the next publish on the name registers it again;
  * - forgets normal topic ids and inbound QoS 2 ids when a CONNACK starts a
- *   clean session, a session with another gateway (§6.3), or the session
- *   set up again after an unsolicited DISCONNECT (§6.12: the gateway could
- *   not tell who we are; it may have restarted), keeps them else;
+ *   clean session or a session with another gateway (§6.3), keeps them else;
+ *   after a lost connection (an unsolicited DISCONNECT, §6.12: the gateway
+ *   could not tell who we are; or no answer, §6.13) the gateway may have
+ *   restarted, so topic ids and subscriptions start over there too (a kept
+ *   session returns the same ids), inbound QoS 2 ids are kept;
+ * - ignores a DISCONNECT while asleep (a late second answer to its own);
  *   in such a new session it subscribes again to everything in its
  *   subscription table (a fixed table: `subscribe` adds, `unsubscribe`
  *   removes), except what is still queued to be sent; topic ids are
@@ -251,6 +254,8 @@ export class SnClient {
   private wm_: number;
   /** MsgId of the head PUBLISH already registered again after "invalid topic ID" (0: none). */
   private rr_: number;
+  /** The connection was lost: the next CONNACK renews topic ids and subscriptions. */
+  private rs_: boolean;
   /** Retransmissions of the outstanding request so far. */
   private rn_: number;
   /** When the outstanding request was last sent. */
@@ -309,7 +314,7 @@ export class SnClient {
     this.dropped = this.k_ = this.wm_ = this.rr_ = this.rn_ = this.rt_ = this.lt_ = this.sd_ = this.sa_ = this.mid_ = 0;
     this.now_ = this.sn_ = this.ss_ = this.sdl_ = 0;
     this.hw_ = this.lg_ = -1;
-    this.sg_ = false;
+    this.sg_ = this.rs_ = false;
     for (let i = 0; i < p.length; i++) this.tp_.add(p[i][0], p[i][1], TopicIdType.Predefined, this.q_);
   }
 
@@ -679,14 +684,20 @@ export class SnClient {
           else {
             this.st_ = SnState.Active;
             // §6.3: a new session (or another gateway) forgets topic ids and inbound QoS 2 state.
-            if (this.cs_ || this.g_ !== this.lg_) {
+            // After a lost connection (unsolicited DISCONNECT, or no answer) the gateway may have
+            // restarted and lost everything: topic ids and subscriptions start over too (a kept
+            // session gives the same ids back and takes a repeated SUBSCRIBE), the inbound QoS 2
+            // ids stay (a kept session may send an unreleased QoS 2 message again).
+            const fresh = this.cs_ || this.g_ !== this.lg_;
+            if (fresh || this.rs_) {
               tp.reset();
-              if (globalThis.FIELDMQ_SN_QOS2 !== false) this.r2_.fill(0);
+              if (globalThis.FIELDMQ_SN_QOS2 !== false && fresh) this.r2_.fill(0);
               // The gateway has none of our subscriptions: each is sent again
               // (by poll) unless its SUBSCRIBE is still queued.
               const sx = this.sx_;
               for (let j = 0; j < sx.length; j++) if (q.findTag(0xffffff, (MsgType.SUBSCRIBE << 16) | (sx[j] & 0xffff)) < 0) sx[j] &= 0x30000;
             }
+            this.rs_ = false;
             this.lg_ = this.g_;
           }
           if (o.onConnect) o.onConnect(rc);
@@ -734,14 +745,14 @@ export class SnClient {
           this.k_ = 0;
           if (globalThis.FIELDMQ_SN_SLEEP !== false && this.sd_) this.zz_();
           else this.st_ = SnState.Disconnected;
-        } else if (s > SnState.Connecting) {
+        } else if (s > SnState.Connecting && s !== SnState.Asleep) {
           // §6.12: unsolicited DISCONNECT: set the connection up again. The gateway could not
-          // tell who we are (it may have restarted and lost everything): the next CONNACK
-          // starts over as a new session would (topic ids, subscriptions sent again).
+          // tell who we are (it may have restarted): the next CONNACK renews topic ids and
+          // subscriptions. (Asleep: a late second answer to our sleeping DISCONNECT.)
           this.err_(Status.Closed);
           this.dup_();
           this.k_ = 0;
-          this.lg_ = -1;
+          this.rs_ = true;
           this.st_ = SnState.Connecting;
         }
         break;
@@ -755,6 +766,8 @@ export class SnClient {
             // message: register the name again and resend it, once.
             this.rr_ = id;
             this.k_ = 0;
+            const off = q.offsetAt(0);
+            q.data[off + (q.data[off] === 1 ? 4 : 2)] &= 0x7f; // a first send under the new id: no DUP
             this.head_();
             break;
           }
@@ -999,6 +1012,7 @@ export class SnClient {
    */
   private lost_(): void {
     this.err_(Status.Timeout);
+    this.rs_ = true; // the same gateway, if it comes back, may have restarted
     if (globalThis.FIELDMQ_SN_DISCOVERY !== false) {
       const gw = this.gw_;
       const i = gw.at(this.g_);

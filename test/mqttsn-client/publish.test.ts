@@ -292,15 +292,22 @@ describe('SnClient › PUBLISH QoS 1 and 2 (§6.6)', () => {
     expect([p.m.msgId, p.text]).toEqual([next, 'y']);
   });
 
-  /** Publishes `x` on `a/b` at QoS 1, registered as id 4, and rejects it with "invalid topic ID"; returns its MsgId. */
-  async function rejectedOnce(): Promise<number> {
+  /**
+   * Publishes `x` on `a/b` at QoS 1, registered as id 4, and rejects it with "invalid topic ID"
+   * (after a retransmission with DUP when `retransmitted`); returns its MsgId.
+   */
+  async function rejectedOnce(retransmitted = false): Promise<number> {
     rig = await Rig.create(gw);
     await rig.connect(gw);
     const id = rig.c.publish('a/b', 'x', 1, false);
     rig.poll();
     const r = await gw.expect(MsgType.REGISTER);
     await rig.deliver(gw, { type: MsgType.REGACK, topicId: 4, msgId: r.m.msgId, returnCode: 0 });
-    await gw.expect(MsgType.PUBLISH);
+    expect((await gw.expect(MsgType.PUBLISH)).m.dup).toBe(false);
+    if (retransmitted) {
+      rig.poll(10_000); // no answer: sent again, with DUP
+      expect((await gw.expect(MsgType.PUBLISH)).m.dup).toBe(true);
+    }
     await rig.deliver(gw, { type: MsgType.PUBACK, topicId: 4, msgId: id, returnCode: 2 });
     return id;
   }
@@ -315,6 +322,14 @@ describe('SnClient › PUBLISH QoS 1 and 2 (§6.6)', () => {
     expect([p.m.topicId, p.m.msgId, p.m.dup, p.text]).toEqual([9, id, false, 'x']);
     await rig.deliver(gw, { type: MsgType.PUBACK, topicId: 9, msgId: id, returnCode: 0 });
     expect(rig.take()).toEqual([['published', id, 0]]);
+  });
+
+  it('the message resent after "invalid topic id" goes out without DUP even when the first copy was retransmitted', async () => {
+    const id = await rejectedOnce(true);
+    const again = await gw.expect(MsgType.REGISTER);
+    await rig.deliver(gw, { type: MsgType.REGACK, topicId: 6, msgId: again.m.msgId, returnCode: 0 });
+    const p = await gw.expect(MsgType.PUBLISH);
+    expect([p.m.topicId, p.m.msgId, p.m.dup]).toEqual([6, id, false]);
   });
 
   it('PUBACK "invalid topic id" again after the new REGISTER fails the message and forgets the id, so the next publish registers again (§6.6)', async () => {

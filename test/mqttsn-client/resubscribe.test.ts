@@ -186,6 +186,67 @@ describe('SnClient › re-subscribing in a new session', () => {
     r.quiet(1000);
   });
 
+  it('after an unsolicited DISCONNECT the inbound QoS 2 ids are kept: a gateway that kept the session re-sends an unreleased message (DUP) and it is not delivered twice', async () => {
+    const gw = await gateway();
+    const r = await rig(gw, { cleanSession: false });
+    await r.connect(gw);
+    const q2 = { type: MsgType.PUBLISH, qos: 2, topicIdType: TopicIdType.Short, topicId: shortId('ab'), msgId: 7, text: 'once' } as const;
+    await r.deliver(gw, q2);
+    await gw.expect(MsgType.PUBREC); // lost on its way back
+    await r.deliver(gw, { type: MsgType.DISCONNECT });
+    r.poll();
+    await gw.expect(MsgType.CONNECT);
+    await r.deliver(gw, { type: MsgType.CONNACK, returnCode: 0 });
+    await r.deliver(gw, { ...q2, dup: true });
+    await gw.expect(MsgType.PUBREC);
+    expect(r.take().filter((e) => e[0] === 'message').map((e) => e[4])).toEqual(['once']);
+  });
+
+  it('a second answer to its sleeping DISCONNECT (it was retransmitted) does not wake the client', async () => {
+    const gw = await gateway();
+    const r = await rig(gw, { cleanSession: false, nRetry: 3 });
+    await r.connect(gw);
+    expect(r.c.sleep(60)).toBe(0);
+    r.poll();
+    await gw.expect(MsgType.DISCONNECT);
+    r.poll(10_000); // no answer yet: sent again
+    await gw.expect(MsgType.DISCONNECT);
+    await r.deliver(gw, { type: MsgType.DISCONNECT });
+    expect(r.c.state()).toBe(SnState.Asleep);
+    await r.deliver(gw, { type: MsgType.DISCONNECT });
+    expect(r.c.state()).toBe(SnState.Asleep);
+    r.quiet(0);
+  });
+
+  it('after no answer (N_RETRY) from the only gateway, the next session there renews topic ids and subscriptions: it may have restarted', async () => {
+    const gw = await gateway();
+    const r = await rig(gw, { cleanSession: false, gateway: 0 });
+    await r.connect(gw);
+    r.c.subscribe('x/y', 1);
+    await acceptSubscribes(r, gw, 1);
+    r.c.publish('a/b', 'one', 1, false);
+    r.poll();
+    const reg = await gw.expect(MsgType.REGISTER);
+    await r.deliver(gw, { type: MsgType.REGACK, topicId: 1, msgId: reg.m.msgId, returnCode: 0 });
+    const p = await gw.expect(MsgType.PUBLISH);
+    await r.deliver(gw, { type: MsgType.PUBACK, topicId: 1, msgId: p.m.msgId, returnCode: 0 });
+    r.take();
+    const two = r.c.publish('a/b', 'two', 1, false);
+    r.poll();
+    await gw.expect(MsgType.PUBLISH); // the gateway is gone: no answer, N_RETRY = 1
+    r.poll(10_000);
+    await gw.expect(MsgType.PUBLISH);
+    r.poll(10_000);
+    expect(r.take()).toEqual([['published', two, Status.Timeout], ['error', Status.Timeout]]);
+    expect(r.c.state()).toBe(SnState.Connecting);
+    await gw.expect(MsgType.CONNECT);
+    await r.deliver(gw, { type: MsgType.CONNACK, returnCode: 0 });
+    expect(await acceptSubscribes(r, gw, 1)).toEqual(['x/y q1']);
+    r.c.publish('a/b', 'three', 1, false);
+    r.poll();
+    expect((await gw.expect(MsgType.REGISTER)).text).toBe('a/b'); // its id is asked for again
+  });
+
   it('an application that subscribes again in onConnect causes one SUBSCRIBE per filter, not two', async () => {
     const gw = await gateway();
     const holder: { r?: Rig } = {};
