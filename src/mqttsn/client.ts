@@ -25,9 +25,10 @@
  * - on "rejected: congestion" (§6.5, §6.6, §6.9) keeps the request and sends
  *   it again after T_WAIT, sending no other request meanwhile;
  * - on PUBACK "invalid topic ID" (§6.6) forgets the topic id; a QoS 1/2
- *   message on a registered name is registered again and resent once (a
- *   gateway that restarted knows no ids), and fails only if that is
- *   rejected too; the next publish on the name registers it again;
+ *   message on a registered name is registered again and resent once as a
+ *   new PUBLISH (a gateway that restarted knows no ids; new MsgId, reported
+ *   under the first), and fails only if that is rejected too; the next
+ *   publish on the name registers it again;
  * - forgets normal topic ids and inbound QoS 2 ids when a CONNACK starts a
  *   clean session or a session with another gateway (§6.3), keeps them else;
  *   after a lost connection (an unsolicited DISCONNECT, §6.12: the gateway
@@ -252,8 +253,9 @@ export class SnClient {
   private k_: number;
   /** MsgId the outstanding request waits for. */
   private wm_: number;
-  /** MsgId of the head PUBLISH already registered again after "invalid topic ID" (0: none). */
+  /** MsgId the head PUBLISH was resent under after "invalid topic ID" (0: none), and its first MsgId. */
   private rr_: number;
+  private ro_: number;
   /** The connection was lost: the next CONNACK renews topic ids and subscriptions. */
   private rs_: boolean;
   /** Retransmissions of the outstanding request so far. */
@@ -311,7 +313,7 @@ export class SnClient {
     this.wr_ = w ? w.retain : false;
     this.g_ = this.cfg_ = o.gateway ?? -1;
     this.st_ = SnState.Disconnected;
-    this.dropped = this.k_ = this.wm_ = this.rr_ = this.rn_ = this.rt_ = this.lt_ = this.sd_ = this.sa_ = this.mid_ = 0;
+    this.dropped = this.k_ = this.wm_ = this.rr_ = this.ro_ = this.rn_ = this.rt_ = this.lt_ = this.sd_ = this.sa_ = this.mid_ = 0;
     this.now_ = this.sn_ = this.ss_ = this.sdl_ = 0;
     this.hw_ = this.lg_ = -1;
     this.sg_ = this.rs_ = false;
@@ -763,11 +765,18 @@ export class SnClient {
           if (i >= 0) tp.i[i] = 0; // register again before the next use
           if (i >= 0 && k === MsgType.PUBLISH && id === this.wm_ && this.rr_ !== id && snTagTopic(q.tagAt(0)) === i) {
             // The gateway no longer knows the id (it restarted, say) and did not take the
-            // message: register the name again and resend it, once.
-            this.rr_ = id;
-            this.k_ = 0;
+            // message: register the name again and resend it, once, as a new PUBLISH (new
+            // MsgId, no DUP: a late rejection of an earlier copy cannot fail it), reported
+            // under the MsgId `publish` returned.
+            const nid = this.id_();
+            this.ro_ = id;
+            this.rr_ = nid;
+            q.setTagAt(0, snTag(MsgType.PUBLISH, nid, i));
             const off = q.offsetAt(0);
-            q.data[off + (q.data[off] === 1 ? 4 : 2)] &= 0x7f; // a first send under the new id: no DUP
+            const h = q.data[off] === 1 ? 3 : 1; // MsgType's offset
+            q.data[off + h + 1] &= 0x7f;
+            writeU16(q.data, off + h + 4, nid);
+            this.k_ = 0;
             this.head_();
             break;
           }
@@ -972,8 +981,9 @@ export class SnClient {
     const m = this.mi_;
     const tag = q.tagAt(0);
     const t = (tag >>> 16) & 0xff;
-    const id = tag & 0xffff;
     const i = snTagTopic(tag);
+    let id = tag & 0xffff;
+    if (id === this.rr_ && this.rr_) id = this.ro_; // resent under a new MsgId: reported under its first
     q.shift();
     this.k_ = 0;
     this.rr_ = 0;
