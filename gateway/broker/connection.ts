@@ -659,7 +659,10 @@ export class BrokerConnection {
         // This clean session ends with this connection; the persistent one starts now. (MQTT 5
         // could do both at once, Clean Start with a Session Expiry, but Mosquitto 2.0 does not
         // save a session begun with Clean Start across its own restart.) With messages already
-        // waiting to go out, they go out on this one instead: nothing is lost.
+        // waiting to go out, they go out on this connection instead, and the session stays
+        // clean until the next reconnect (what the broker would queue for a drop before then
+        // is not kept). The links publish nothing before `start` resolves, so in the gateway
+        // this does not happen.
         later(() => {
           if (this.isStopped || !this.connected) return;
           this.transport.lingerNextClose = true;

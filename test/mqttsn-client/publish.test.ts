@@ -343,6 +343,7 @@ describe('SnClient › PUBLISH QoS 1 and 2 (§6.6)', () => {
     await rig.deliver(gw, { type: MsgType.REGACK, topicId: 6, msgId: again.m.msgId, returnCode: 0 });
     const p = await gw.expect(MsgType.PUBLISH);
     expect([p.m.topicId, p.m.dup]).toEqual([6, false]);
+    expect(p.m.msgId).not.toBe(id);
   });
 
   it('PUBACK "invalid topic id" again after the new REGISTER fails the message and forgets the id, so the next publish registers again (§6.6)', async () => {
