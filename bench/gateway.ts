@@ -294,7 +294,7 @@ async function bench(quick: boolean, opts: GatewayBenchOptions): Promise<boolean
     try {
       const setup = await connectClients(gen, port, plan.clients, 'sensor-');
       console.log(
-        `gateway: aggregating mode, UDP socket receive buffer ${num(rcvbuf, 0)} bytes${opts.rcvbuf ? ' (set by --rcvbuf)' : ' (OS default)'}; ` +
+        `gateway: aggregating mode, UDP socket receive buffer ${num(rcvbuf, 0)} bytes${opts.rcvbuf ? ' (set by --rcvbuf)' : ' (the gateway\'s default request, as capped by net.core.rmem_max; the kernel reports twice the size)'}; ` +
           `${num(setup.connected, 0)} clients connected with a registered topic each in ${num(setup.ms, 0)} ms` +
           (setup.failed + setup.refused > 0 ? ` (${setup.failed} timed out, ${setup.refused} refused)` : ''),
       );

@@ -10,7 +10,7 @@
 export class ConfigError extends Error {
   /** The file as the caller named it (a path, or a bare name in tests). */
   readonly file: string;
-  /** 1-based line number, or 0 when the problem is not tied to one line (JSON, missing keys). */
+  /** 1-based line number (JSON: the line of the key, `json-lines.ts`), or 0 when the problem is not tied to one line (a missing key of the whole file). */
   readonly line: number;
   /** The key (Paho key, clients.conf/predefinedTopic.conf column, or JSON dotted path). */
   readonly key: string;

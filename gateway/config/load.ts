@@ -22,6 +22,7 @@ import {
   type PahoSensorNetwork,
 } from './paho';
 import { validateConfig, type GatewayConfig, type TlsConfig } from './schema';
+import { jsonKeyLine } from './json-lines';
 
 export interface LoadOptions {
   /** For Paho files: which sensor networks to enable (default `['udp']`). */
@@ -50,11 +51,23 @@ export function loadConfig(path: string, options: LoadOptions = {}): LoadedConfi
     if (isJsonName) throw new ConfigError(path, jsonErrorLine(text, e), '', `invalid JSON: ${(e as Error).message}`);
   }
   if (parsed) {
-    const config = validateConfig(json, path);
+    const config = withJsonLine(text, () => validateConfig(json, path));
     if (config.broker?.tls) config.broker.tls = resolveTls(config.broker.tls, path);
     return { config, warnings: [] };
   }
   return loadPaho(path, text, options);
+}
+
+/** Runs `f`; a {@link ConfigError} it throws without a line gets the line of its key in `text`. */
+function withJsonLine<T>(text: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (!(e instanceof ConfigError) || e.line !== 0 || e.key === '') throw e;
+    const line = jsonKeyLine(text, e.key);
+    if (line === 0) throw e;
+    throw new ConfigError(e.file, line, e.key, e.detail);
+  }
 }
 
 function loadPaho(path: string, text: string, options: LoadOptions): LoadedConfig {

@@ -104,11 +104,11 @@ describe('fieldmq-gateway › options that do not start the gateway', () => {
     expect(p.stderr()).toContain(`${conf}:4: BrokerPortNo: expected a port number 1..65535, got "abc"`);
   });
 
-  it('an unknown key in a JSON config exits 2 with a suggestion', async () => {
-    const json = file('bad.json', JSON.stringify({ broker: { url: 'mqtt://h', usrname: 'x' } }));
+  it('an unknown key in a JSON config exits 2 naming its line, with a suggestion', async () => {
+    const json = file('bad.json', JSON.stringify({ broker: { url: 'mqtt://h', usrname: 'x' } }, null, 2));
     const p = runCli(['-c', json]);
     expect(await p.waitForExit()).toBe(2);
-    expect(p.stderr()).toContain(`${json}: broker.usrname: unknown key (did you mean "username"?)`);
+    expect(p.stderr()).toContain(`${json}:4: broker.usrname: unknown key (did you mean "username"?)`);
   });
 
   it('--print-config prints a config the gateway reads back, the password hidden, warnings on stderr', async () => {

@@ -101,9 +101,22 @@ describe('loadConfig › JSON', () => {
     expect(loadConfig(p).config.gatewayId).toBe(9);
   });
 
-  it('reports JSON validation errors with the file name', () => {
+  it('reports JSON validation errors with the file name and the line of the key', () => {
     const p = write('gw.json', '{ "brokr": {} }');
-    expect(configError(() => loadConfig(p)).message).toBe(`${p}: brokr: unknown key (did you mean "broker"?)`);
+    expect(configError(() => loadConfig(p)).message).toBe(`${p}:1: brokr: unknown key (did you mean "broker"?)`);
+  });
+
+  it('names the line of a nested key, of an array element, and of the parent of a missing key', () => {
+    const cases: [string, number, RegExp][] = [
+      ['{\n  "gatewayId": 1,\n  "broker": {\n    "url": "mqtt://h",\n    "keepAlive": -4\n  }\n}\n', 5, /broker\.keepAlive: expected/],
+      ['{\n  "broker": { "url": "mqtt://h" },\n  "predefinedTopics": [\n    { "id": 1, "topic": "a" },\n    { "id": 2 }\n  ]\n}\n', 5, /predefinedTopics\[1\]\.topic: expected/],
+      ['{ "gatewayName": "a \\"keepAlive\\": 1, { [",\n  "gatewayId": 2,\n  "keepAlive": true }\n', 3, /keepAlive: expected/],
+    ];
+    for (const [text, line, message] of cases) {
+      const e = configError(() => loadConfig(write('gw.json', text)));
+      expect(e.message, text).toMatch(message);
+      expect(e.line, text).toBe(line);
+    }
   });
 
   it('reports a JSON syntax error in a .json file with its line', () => {

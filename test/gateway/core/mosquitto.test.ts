@@ -35,6 +35,12 @@ describe.skipIf(!run)('gateway core against Mosquitto', () => {
       await w.publish(`cmd/${mode}/go`, 'now', 2);
       const m = await d.event('message');
       expect([m[1], m[4], m[5]]).toEqual([`cmd/${mode}/go`, 'now', 2]);
+      for (const qos of [0, 1] as const) {
+        await w.publish(`cmd/${mode}/go`, `q${qos}`, qos);
+        expect((await d.event('message'))[5]).toBe(qos);
+      }
+      // Counted once each, by QoS (-1, 0, 1, 2): what Prometheus and $SYS report as messages_out.
+      expect([...rig.metrics.messagesOut]).toEqual([0, 1, 1, 1]);
       d.close(); // silent from now on
       rig.advance(7_500);
       expect(rig.state(`sn-${mode}`)).toBe('lost');
