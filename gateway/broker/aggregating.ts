@@ -27,13 +27,10 @@
 import type { BrokerConfig } from '../config/schema';
 import type { Logger } from '../log';
 import type { GatewayMetrics } from '../metrics';
-import { Status } from '../../src/core/status';
 import type { MessageHandler, MqttMessage } from '../../src/mqtt/client';
 import { subscriptionIds } from '../../src/mqtt/properties';
-import { BrokerConnection, Ticker, connackText, copyWill, isPermanentRefusal, reasonText, startError, refusalError, type ConnectionSizes } from './connection';
+import { BrokerConnection, Ticker, connackText, copyWill, isPermanentRefusal, later, publishOn, reasonText, startError, refusalError, type ConnectionSizes } from './connection';
 import {
-  LINK_FULL,
-  LINK_REJECTED,
   type BrokerLink,
   type BrokerLinkHandlers,
   type LinkClient,
@@ -69,11 +66,6 @@ interface FilterRef {
 interface ClientRecord {
   will: LinkWill | null;
   cleanSession: boolean;
-}
-
-/** Calls `f` in a later turn of the event loop (the link never calls back synchronously). */
-function later(f: () => void): void {
-  setImmediate(f);
 }
 
 /** One shared broker connection for every MQTT-SN client; see the module comment. */
@@ -222,14 +214,7 @@ export class AggregatingLink implements BrokerLink {
   }
 
   publish(clientId: string | null, topic: string, payload: Uint8Array, qos: number, retain: boolean, done: ((reasonCode: number) => void) | null): number {
-    const r = this.conn.publish(topic, payload, qos, retain, done);
-    if (r === 0) {
-      this.o.metrics.brokerOut++;
-      return 0;
-    }
-    if (r === Status.Full) return LINK_FULL;
-    if (this.o.log.enabled('debug')) this.o.log.debug('broker link cannot carry a message', { clientId, topic, status: reasonText(r) });
-    return LINK_REJECTED;
+    return publishOn(this.conn, this.o, clientId, topic, payload, qos, retain, done);
   }
 
   /**

@@ -35,8 +35,9 @@ import { NodeTlsTransport } from '../../src/platform/node/tls';
 import type { NodeSocketTransport } from '../../src/platform/node/socket';
 import { TransportState, type Transport } from '../../src/transport';
 import type { BrokerConfig } from '../config/schema';
-import type { LinkWill } from './link';
+import { LINK_FULL, LINK_REJECTED, type LinkWill } from './link';
 import type { Logger } from '../log';
+import type { GatewayMetrics } from '../metrics';
 
 /** Sizes of one connection's fixed buffers. */
 export interface ConnectionSizes {
@@ -326,8 +327,32 @@ interface SubOp {
   done: (code: number) => void;
 }
 
-/** Calls `f` in a later turn of the event loop. */
-function later(f: () => void): void {
+/**
+ * `BrokerLink.publish` on `conn`, for both links: 0 (counted in `brokerOut`), {@link LINK_FULL}
+ * (the outbox is full: try again), or {@link LINK_REJECTED} (MQTT cannot carry it; logged at debug).
+ */
+export function publishOn(
+  conn: BrokerConnection,
+  o: { metrics: GatewayMetrics; log: Logger },
+  clientId: string | null,
+  topic: string,
+  payload: Uint8Array,
+  qos: number,
+  retain: boolean,
+  done: ((reasonCode: number) => void) | null,
+): number {
+  const r = conn.publish(topic, payload, qos, retain, done);
+  if (r === 0) {
+    o.metrics.brokerOut++;
+    return 0;
+  }
+  if (r === Status.Full) return LINK_FULL;
+  if (o.log.enabled('debug')) o.log.debug('broker link cannot carry a message', { clientId, topic, status: reasonText(r) });
+  return LINK_REJECTED;
+}
+
+/** Calls `f` in a later turn of the event loop (the links never call back synchronously). */
+export function later(f: () => void): void {
   setImmediate(f);
 }
 
@@ -358,7 +383,6 @@ export class BrokerConnection {
   private polling = false;
   private stopped = false;
   private stopping: Promise<void> | null = null;
-  private everConnected = false;
   private accepted = 0;
   /** The old session is still to be discarded (see {@link ConnectionOptions.freshSession}). */
   private wipe: boolean;
@@ -419,11 +443,6 @@ export class BrokerConnection {
         });
       }
     };
-  }
-
-  /** True once a CONNACK accepted this connection at least once. */
-  get wasConnected(): boolean {
-    return this.everConnected;
   }
 
   /** True, in `onConnect`, when an earlier CONNACK had accepted this connection too (it is a reconnect). */
@@ -674,7 +693,6 @@ export class BrokerConnection {
       }
     }
     if (code === 0) {
-      this.everConnected = true;
       this.accepted++;
       this.replay(sessionPresent);
     }

@@ -15,12 +15,9 @@
 import type { BrokerConfig } from '../config/schema';
 import type { Logger } from '../log';
 import type { GatewayMetrics } from '../metrics';
-import { Status } from '../../src/core/status';
-import { BrokerConnection, Ticker, connackText, isPermanentRefusal, reasonText, startError, refusalError, type ConnectionSizes } from './connection';
+import { BrokerConnection, Ticker, connackText, isPermanentRefusal, later, publishOn, reasonText, startError, refusalError, type ConnectionSizes } from './connection';
 import {
-  LINK_FULL,
   LINK_NO_CLIENT,
-  LINK_REJECTED,
   type BrokerLink,
   type BrokerLinkHandlers,
   type LinkClient,
@@ -58,10 +55,6 @@ interface ClientConn {
   timer: NodeJS.Timeout | null;
   up: boolean;
   closed: boolean;
-}
-
-function later(f: () => void): void {
-  setImmediate(f);
 }
 
 /** One broker connection per MQTT-SN client; see the module comment. */
@@ -183,14 +176,7 @@ export class TransparentLink implements BrokerLink {
   publish(clientId: string | null, topic: string, payload: Uint8Array, qos: number, retain: boolean, done: ((reasonCode: number) => void) | null): number {
     const c = clientId === null ? this.own : this.conns.get(clientId);
     if (!c) return LINK_NO_CLIENT;
-    const r = c.conn.publish(topic, payload, qos, retain, done);
-    if (r === 0) {
-      this.o.metrics.brokerOut++;
-      return 0;
-    }
-    if (r === Status.Full) return LINK_FULL;
-    if (this.o.log.enabled('debug')) this.o.log.debug('broker link cannot carry a message', { clientId, topic, status: reasonText(r) });
-    return LINK_REJECTED;
+    return publishOn(c.conn, this.o, clientId, topic, payload, qos, retain, done);
   }
 
   subscribe(clientId: string, filter: string, qos: number, done: (granted: number) => void): void {

@@ -100,7 +100,7 @@ function route(
     if (fresh && reached(now, sub.retainedUntil)) continue;
     if (sub.qos > granted) granted = sub.qos;
     if (sub.topicIdType !== TopicIdType.Normal && typed === null) typed = sub;
-    if (first === null || sub.filter < first) first = sub.filter;
+    if (via !== null && (first === null || sub.filter < first)) first = sub.filter;
   }
   if (via !== null && first !== null && first !== via) return; // the copy for `first` delivers it
   if (granted < 0) {

@@ -17,6 +17,7 @@ import { SnClient, type SnClientOptions } from '../../src/mqttsn/client';
 import { NodeUdpTransport, type NodeUdpOptions } from '../../src/platform/node/udp';
 import { utf8Decode } from '../../src/core/utf8';
 import { WaitingInbox } from '../support/waiting-inbox';
+import { recordEvents, type Ev } from '../support/sn-events';
 
 /** Real-time limit for one awaited event. */
 export const DEADLINE = 2000;
@@ -95,7 +96,7 @@ export class ScriptedGateway {
 }
 
 /** One callback invocation, as logged by {@link Rig}. */
-export type Ev = [string, ...unknown[]];
+export type { Ev };
 
 /** The client under test, its transport, the test clock and the callback log. */
 export class Rig {
@@ -113,16 +114,8 @@ export class Rig {
     this.c = new SnClient({
       transport: tr,
       clientId: 'dev1',
-      onConnect: (rc) => ev.push(['connect', rc]),
-      onMessage: (name, id, type, buf, off, len, qos, retain) =>
-        ev.push(['message', name, id, type, Buffer.from(buf.subarray(off, off + len)).toString(), qos, retain]),
-      onPublished: (id, rc) => ev.push(['published', id, rc]),
-      onRegister: (name, id, rc) => ev.push(['register', name, id, rc]),
-      onAck: (type, id, rc, tid, qos) => ev.push(['ack', msgTypeName(type), id, rc, tid, qos]),
-      onSleep: () => ev.push(['sleep']),
-      onWake: () => ev.push(['wake']),
+      ...recordEvents(ev),
       onGateway: (gw, h, up) => ev.push(['gateway', gw, h, up]),
-      onError: (s) => ev.push(['error', s]),
       ...opts,
     });
   }

@@ -30,6 +30,7 @@ import { createLogger } from '../../../gateway/log';
 import type { GatewayTimers } from '../../../gateway/options';
 import { startAedes, type AedesBroker } from '../../support/aedes';
 import { WaitingInbox } from '../../support/waiting-inbox';
+import { recordEvents, type Ev } from '../../support/sn-events';
 
 
 
@@ -221,7 +222,7 @@ export class RawClient {
 }
 
 /** One callback invocation of a {@link Device}. */
-export type Ev = [string, ...unknown[]];
+export type { Ev };
 
 /** fieldmq's SnClient on a NodeUdpTransport, polled in real time. */
 export class Device {
@@ -245,15 +246,7 @@ export class Device {
       transport: tr,
       gateway: 0,
       tRetry: 500,
-      onConnect: (rc) => ev.push(['connect', rc]),
-      onMessage: (name, id, type, buf, off, len, qos, retain) =>
-        ev.push(['message', name, id, type, Buffer.from(buf.subarray(off, off + len)).toString(), qos, retain]),
-      onPublished: (id, rc) => ev.push(['published', id, rc]),
-      onRegister: (name, id, rc) => ev.push(['register', name, id, rc]),
-      onAck: (type, id, rc, tid, qos) => ev.push(['ack', msgTypeName(type), id, rc, tid, qos]),
-      onSleep: () => ev.push(['sleep']),
-      onWake: () => ev.push(['wake']),
-      onError: (s) => ev.push(['error', s]),
+      ...recordEvents(ev),
       ...opts,
     });
     return new Device(c, tr, ev);
