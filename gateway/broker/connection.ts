@@ -402,7 +402,7 @@ export class BrokerConnection {
       cleanSession: o.cleanSession,
       username: b.username ?? undefined,
       password: b.password ?? undefined,
-      will: o.will ? { topic: o.will.topic, payload: o.will.payload.slice(), qos: o.will.qos, retain: o.will.retain } : undefined,
+      will: copyWill(o.will) ?? undefined,
       properties,
       maxPacketSize: o.sizes.maxPacketSize,
       queueSize: o.sizes.queueSize,
@@ -540,7 +540,7 @@ export class BrokerConnection {
    * new Will. `done(code)` at the CONNACK of that connection: 0 accepted, else the refusal code.
    */
   setWill(will: LinkWill | null, done: (code: number) => void): void {
-    this.clientOptions.will = will ? { topic: will.topic, payload: will.payload.slice(), qos: will.qos, retain: will.retain } : undefined;
+    this.clientOptions.will = copyWill(will) ?? undefined;
     if (this.isStopped) {
       later(() => done(ABANDONED));
       return;

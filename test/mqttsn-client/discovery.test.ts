@@ -1,24 +1,21 @@
 /** SnClient › gateway advertisement, discovery and failover (MQTT-SN 1.2 §6.1, §6.13). */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MsgType } from '../../src/mqttsn';
 import { SnState } from '../../src/mqttsn/client';
-import { Rig, ScriptedGateway } from './harness';
+import { Rig, ScriptedGateway, useOpen } from './harness';
 
-const open: { close(): void }[] = [];
-afterEach(() => {
-  for (const x of open.splice(0)) x.close();
-});
+const track = useOpen();
 
 async function gateway(): Promise<ScriptedGateway> {
   const g = await ScriptedGateway.start();
-  open.push(g);
+  track(g);
   return g;
 }
 
 /** A client that knows no gateway; its BROADCAST goes to `bc` (standing in for the radio broadcast). */
 async function searcher(bc: ScriptedGateway, opts: Parameters<typeof Rig.create>[1] = {}): Promise<Rig> {
   const r = await Rig.create(null, opts, { broadcast: { address: '127.0.0.1', port: bc.port } });
-  open.push(r);
+  track(r);
   return r;
 }
 
@@ -171,7 +168,7 @@ describe('SnClient › failover on retransmission failure (§6.11, §6.13)', () 
     const gw1 = await gateway();
     const gw2 = await gateway();
     const rig = await Rig.create(gw1, { keepAlive: 60, nRetry: 1 });
-    open.push(rig);
+    track(rig);
     await rig.deliver(gw2, { type: MsgType.ADVERTISE, gwId: 2, duration: 3600 });
     rig.take();
     await rig.connect(gw1);

@@ -11,7 +11,7 @@
  * "the client's transport received one"), each with a real-time deadline.
  */
 import dgram from 'node:dgram';
-import { expect } from 'vitest';
+import { afterEach, expect } from 'vitest';
 import { decodeMessage, MsgType, SnMessage, msgTypeName } from '../../src/mqttsn';
 import { SnClient, type SnClientOptions } from '../../src/mqttsn/client';
 import { NodeUdpTransport, type NodeUdpOptions } from '../../src/platform/node/udp';
@@ -97,6 +97,18 @@ export class ScriptedGateway {
 
 /** One callback invocation, as logged by {@link Rig}. */
 export type { Ev };
+
+/** Registers an `afterEach` that closes everything given to the returned `track` during the test; `track` returns what it is given. */
+export function useOpen(): <T extends { close(): void }>(x: T) => T {
+  const open: { close(): void }[] = [];
+  afterEach(() => {
+    for (const x of open.splice(0)) x.close();
+  });
+  return (x) => {
+    open.push(x);
+    return x;
+  };
+}
 
 /** The client under test, its transport, the test clock and the callback log. */
 export class Rig {

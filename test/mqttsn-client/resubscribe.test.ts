@@ -14,23 +14,20 @@ import { MsgType, TopicIdType } from '../../src/mqttsn';
 import { SnState } from '../../src/mqttsn/client';
 import { Status } from '../../src/core/status';
 import { NodeUdpTransport } from '../../src/platform/node/udp';
-import { Rig, ScriptedGateway, shortId, type Rx } from './harness';
+import { Rig, ScriptedGateway, shortId, useOpen, type Rx } from './harness';
 import { Rig as GatewayRig, Device, until } from '../gateway/core/harness';
 
-const open: { close(): void }[] = [];
-afterEach(() => {
-  for (const x of open.splice(0)) x.close();
-});
+const track = useOpen();
 
 async function gateway(): Promise<ScriptedGateway> {
   const g = await ScriptedGateway.start();
-  open.push(g);
+  track(g);
   return g;
 }
 
 async function rig(gw: ScriptedGateway, opts: Parameters<typeof Rig.create>[1] = {}): Promise<Rig> {
   const r = await Rig.create(gw, { keepAlive: 60, nRetry: 1, predefined: [['pre/seven', 7]], ...opts });
-  open.push(r);
+  track(r);
   return r;
 }
 
@@ -340,7 +337,7 @@ describe('SnClient › failover between two real fieldmq gateways on one broker'
     // The device: gateway 1 configured; its SEARCHGW "broadcast" reaches gateway 2.
     const tr = new NodeUdpTransport({ localAddress: '127.0.0.1', address: '127.0.0.1', port: g1.port, broadcast: { address: '127.0.0.1', port: g2.port } });
     await tr.ready();
-    open.push(tr);
+    track(tr);
     const gateways: number[] = [];
     const d = await Device.open(g1.port, {
       clientId: 'failover-1',

@@ -1,14 +1,11 @@
 /** NodeUdpTransport › the DatagramTransport contract over node:dgram (src/transport.ts). */
 import dgram from 'node:dgram';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BROADCAST, TransportState } from '../../src/transport';
 import { NodeUdpTransport } from '../../src/platform/node/udp';
-import { DEADLINE } from './harness';
+import { DEADLINE, useOpen } from './harness';
 
-const open: { close(): void }[] = [];
-afterEach(() => {
-  for (const x of open.splice(0)) x.close();
-});
+const track = useOpen();
 
 interface Peer {
   sock: dgram.Socket;
@@ -21,7 +18,7 @@ async function peer(type: 'udp4' | 'udp6' = 'udp4'): Promise<Peer> {
   const sock = dgram.createSocket(type);
   const host = type === 'udp4' ? '127.0.0.1' : '::1';
   await new Promise<void>((r) => sock.bind(0, host, () => r()));
-  open.push(sock);
+  track(sock);
   const got: Peer['got'] = [];
   let wake: (() => void) | null = null;
   sock.on('message', (m, ri) => {
@@ -50,7 +47,7 @@ async function peer(type: 'udp4' | 'udp6' = 'udp4'): Promise<Peer> {
 
 async function transport(opts: ConstructorParameters<typeof NodeUdpTransport>[0]): Promise<NodeUdpTransport> {
   const t = new NodeUdpTransport({ localAddress: '127.0.0.1', ...opts });
-  open.push(t);
+  track(t);
   expect(t.state()).toBe(TransportState.Closed);
   await t.ready();
   expect(t.state()).toBe(TransportState.Open);
@@ -159,7 +156,7 @@ describe('NodeUdpTransport', () => {
   it('works over IPv6 (udp6 on ::1)', async () => {
     const p = await peer('udp6');
     const t = new NodeUdpTransport({ type: 'udp6', localAddress: '::1', address: '::1', port: p.port });
-    open.push(t);
+    track(t);
     await t.ready();
     t.send(Uint8Array.from([4, 2]), 0, 2);
     expect((await p.next()).bytes).toEqual([4, 2]);

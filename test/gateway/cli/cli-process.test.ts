@@ -70,6 +70,22 @@ async function portsFree(): Promise<{ ok: true } | { ok: false; why: string }> {
   return { ok: true };
 }
 
+/** The gateways, watchers and sensors a running test starts: closed (gateways SIGKILLed) after each test. */
+function useRunning(): { procs: CliProcess[]; watchers: Watcher[]; sensors: SnUdpSensor[] } {
+  const procs: CliProcess[] = [];
+  const watchers: Watcher[] = [];
+  const sensors: SnUdpSensor[] = [];
+  afterEach(async () => {
+    await Promise.all(sensors.splice(0).map((s) => s.close()));
+    await Promise.all(watchers.splice(0).map((w) => w.close()));
+    for (const p of procs.splice(0)) {
+      p.signal('SIGKILL');
+      await p.exited;
+    }
+  });
+  return { procs, watchers, sensors };
+}
+
 describe('fieldmq-gateway › options that do not start the gateway', () => {
   it('--help exits 0 and prints the usage on stdout', async () => {
     const p = runCli(['--help']);
@@ -126,17 +142,7 @@ describe('fieldmq-gateway › options that do not start the gateway', () => {
 });
 
 describe('fieldmq-gateway › running with the embedded broker', () => {
-  const procs: CliProcess[] = [];
-  const watchers: Watcher[] = [];
-  const sensors: SnUdpSensor[] = [];
-  afterEach(async () => {
-    await Promise.all(sensors.splice(0).map((s) => s.close()));
-    await Promise.all(watchers.splice(0).map((w) => w.close()));
-    for (const p of procs.splice(0)) {
-      p.signal('SIGKILL');
-      await p.exited;
-    }
-  });
+  const { procs, watchers, sensors } = useRunning();
 
   function start(args: string[], env?: Record<string, string>): CliProcess {
     const p = runCli(args, env ? { env } : {});
@@ -315,22 +321,12 @@ describe('fieldmq-gateway › killed (SIGKILL) with an external broker', () => {
 
 describe.runIf(requireMosquitto())('fieldmq-gateway › with Mosquitto', () => {
   let mosquitto: MosquittoBroker;
-  const procs: CliProcess[] = [];
-  const watchers: Watcher[] = [];
-  const sensors: SnUdpSensor[] = [];
+  const { procs, watchers, sensors } = useRunning();
   beforeAll(async () => {
     mosquitto = await startMosquitto();
   });
   afterAll(async () => {
     await mosquitto?.stop();
-  });
-  afterEach(async () => {
-    await Promise.all(sensors.splice(0).map((s) => s.close()));
-    await Promise.all(watchers.splice(0).map((w) => w.close()));
-    for (const p of procs.splice(0)) {
-      p.signal('SIGKILL');
-      await p.exited;
-    }
   });
 
   it('aggregating mode: data and fieldmq/sys counters arrive; SIGTERM sends DISCONNECT', async () => {
