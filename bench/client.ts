@@ -1,8 +1,9 @@
 /**
  * Client benchmark (issue #3): publish throughput of the fieldmq MqttClient
- * beside MQTT.js, measured in the same run with paired rounds (each round
- * times both clients back to back, the order alternating, and the ratio is
- * the median of the per-round ratios, with its range).
+ * and of the lean 3.1.1 client (`createMqttLite`, "fieldmq lite") beside
+ * MQTT.js, measured in the same run with paired rounds (each round times
+ * every client back to back, the order alternating, and a ratio is the median
+ * of the per-round ratios, with its range).
  *
  * 1. Byte sink: each client publishes QoS 0 into a `node:net` server (a child
  *    process) that answers CONNECT and counts and discards bytes. No broker:
@@ -32,7 +33,8 @@ import { createRequire } from 'node:module';
 import net from 'node:net';
 import v8 from 'node:v8';
 import mqtt from 'mqtt';
-import { MqttClient, ClientState } from '../src/mqtt/client';
+import { MqttClient, ClientState, type MqttClientOptions } from '../src/mqtt/client';
+import { createMqttLite, type MqttLite } from '../src/mqtt/lite';
 import { NodeTcpTransport } from '../src/platform/node/tcp';
 import { DEFAULT_HIGH_WATER_MARK, DEFAULT_WRITE_BATCH } from '../src/platform/node/socket';
 import type { Transport } from '../src/transport';
@@ -133,15 +135,24 @@ interface Publisher {
   close(): Promise<void>;
 }
 
+/** Builds the fieldmq client under test: MqttClient, or the lean one. */
+type Make = (o: MqttClientOptions) => MqttLite;
+const FULL: Make = (o) => new MqttClient(o);
+const LITE: Make = (o) => createMqttLite(o);
+
 class FieldmqPublisher implements Publisher {
-  readonly name = 'fieldmq';
-  readonly c: MqttClient;
+  readonly c: MqttLite;
   private waiter: (() => void) | null = null;
   private signaled = false;
   private acked = 0;
 
-  constructor(transport: Transport, id: string) {
-    this.c = new MqttClient({
+  constructor(
+    transport: Transport,
+    id: string,
+    make: Make,
+    readonly name: string,
+  ) {
+    this.c = make({
       transport,
       clientId: id,
       keepAlive: 60,
@@ -153,10 +164,11 @@ class FieldmqPublisher implements Publisher {
     });
   }
 
-  static async connect(host: string, port: number): Promise<FieldmqPublisher> {
+  static async connect(host: string, port: number, make: Make = FULL): Promise<FieldmqPublisher> {
     let self: FieldmqPublisher | null = null;
     const t = new NodeTcpTransport({ host, port, onReadable: () => self?.wake() });
-    self = new FieldmqPublisher(t, 'bench-fieldmq-' + process.pid);
+    const name = make === FULL ? 'fieldmq' : 'fieldmq lite';
+    self = new FieldmqPublisher(t, `bench-${make === FULL ? 'fieldmq' : 'lite'}-${process.pid}`, make, name);
     const c = self.c;
     c.start(nowMs());
     await deadline(
@@ -365,6 +377,8 @@ type Timed = [rate: number, lost: number, cpuUs: number];
 interface Paired {
   /** Median msg/s per publisher, in the order given. */
   rates: number[];
+  /** Per round, msg/s per publisher. */
+  rounds: number[][];
   /** Median CPU µs per message in this process, per publisher. */
   cpu: number[];
   /** Per-round ratios of publisher 0 to publisher 1. */
@@ -382,6 +396,7 @@ async function paired(pubs: Publisher[], rounds: number, timeOne: (p: Publisher)
   const cpu: number[][] = pubs.map(() => []);
   const lost = pubs.map(() => 0);
   const ratios: number[] = [];
+  const each: number[][] = [];
   for (let r = 0; r < rounds; r++) {
     const order = pubs.map((_, i) => i);
     if (r % 2 === 1) order.reverse();
@@ -394,8 +409,19 @@ async function paired(pubs: Publisher[], rounds: number, timeOne: (p: Publisher)
       lost[i] += l;
     }
     ratios.push(got[0] / got[1]);
+    each.push(got);
   }
-  return { rates: rates.map(median), cpu: cpu.map(median), ratios, lost };
+  return { rates: rates.map(median), rounds: each, cpu: cpu.map(median), ratios, lost };
+}
+
+/** The table cells of one row: fieldmq, MQTT.js, their ratio, fieldmq lite, its ratio to MQTT.js, the raw ceiling. */
+function rateCells(r: Paired): string[] {
+  return [num(r.rates[0]), num(r.rates[1]), ratioCell(r.ratios), num(r.rates[3]), ratioCell(ratiosOf(r, 3, 1)), num(r.rates[2])];
+}
+
+/** Per-round ratios of publisher `i` to publisher `j`. */
+function ratiosOf(p: Paired, i: number, j: number): number[] {
+  return p.rounds.map((got) => got[i] / got[j]);
 }
 
 /** Times `run` over `n` messages: [msg/s, CPU µs per message in this process]. */
@@ -433,7 +459,7 @@ async function garbageOf(run: () => Promise<void>): Promise<[number, number]> {
 }
 
 /** A connected client on a transport that takes every byte and allocates nothing: the client measured alone. */
-function clientAlone(): { burst: (k: number) => void } {
+function clientAlone(make: Make): { burst: (k: number) => void } {
   let connack = true;
   const t: Transport = {
     open: () => 0,
@@ -450,7 +476,7 @@ function clientAlone(): { burst: (k: number) => void } {
     },
     send: (_b: Uint8Array, _o: number, len: number) => len,
   };
-  const c = new MqttClient({ transport: t, clientId: 'alone', keepAlive: 0 });
+  const c = make({ transport: t, clientId: 'alone', keepAlive: 0 });
   c.start(0);
   c.poll(0);
   c.poll(0);
@@ -483,6 +509,7 @@ export async function runClientBench(quick: boolean): Promise<boolean> {
     const f = await FieldmqPublisher.connect('127.0.0.1', sink.port);
     const j = await MqttjsPublisher.connect(`mqtt://127.0.0.1:${sink.port}`);
     const raw = await RawPublisher.connect('127.0.0.1', sink.port);
+    const fl = await FieldmqPublisher.connect('127.0.0.1', sink.port, LITE);
     const timeOne = async (p: Publisher, k: number): Promise<Timed> => {
       await sink.reset();
       const reached = sink.next('reached');
@@ -493,30 +520,36 @@ export async function runClientBench(quick: boolean): Promise<boolean> {
       }, k);
       return [rate, 0, cpu];
     };
-    for (const p of [f, j, raw]) await timeOne(p, nSink / 10); // warm up
-    const r = await paired([f, j, raw], rounds, (p) => timeOne(p, nSink));
+    for (const p of [f, j, raw, fl]) await timeOne(p, nSink / 10); // warm up
+    const r = await paired([f, j, raw, fl], rounds, (p) => timeOne(p, nSink));
     sinkRatio = median(r.ratios);
     console.log('### 1. The client alone: QoS 0 into a byte sink (no broker; client-side cost only)\n');
     table(
-      ['', 'fieldmq', 'MQTT.js', 'ratio', 'raw ceiling', 'CPU µs/msg (f / js)'],
-      [['QoS 0 publish', num(r.rates[0]), num(r.rates[1]), ratioCell(r.ratios), num(r.rates[2]), `${us(r.cpu[0])} / ${us(r.cpu[1])}`]],
+      ['', 'fieldmq', 'MQTT.js', 'ratio', 'fieldmq lite', 'lite ratio', 'raw ceiling', 'CPU µs/msg (f / js / lite)'],
+      [['QoS 0 publish', ...rateCells(r), `${us(r.cpu[0])} / ${us(r.cpu[1])} / ${us(r.cpu[3])}`]],
     );
-    console.log('(CPU µs/msg: user + system time of this process per message, medians; the sink runs in a child process)');
+    console.log('(CPU µs/msg: user + system time of this process per message, medians; the sink runs in a child process;');
+    console.log(' fieldmq lite: createMqttLite, the lean MQTT 3.1.1 client of the 3.1.1 device bundle; ratios are to MQTT.js)');
 
     // Garbage per 100,000 QoS 0 messages over TCP, into the sink.
     const g: string[][] = [];
-    for (const p of [f, j]) {
+    for (const p of [f, fl, j]) {
       await timeOne(p, 100_000);
       const [bytes, gcs] = await garbageOf(async () => void (await timeOne(p, 100_000)));
       g.push([`${p.name} over TCP (into the sink)`, num(bytes), num(gcs, 6)]);
     }
     // The client alone, measured as the codec benchmark measures garbage (bench/lib/measure.ts).
-    const alone = clientAlone();
-    for (let w = 0; w < 4; w++) alone.burst(100_000); // until the JIT has settled
-    const ga = garbage(alone.burst, 100_000, 10_000);
-    aloneBytes = ga.bytes;
-    aloneGcs = ga.gcEvents;
-    g.push(['fieldmq client alone (null transport)', num(ga.bytes) + (ga.exact ? '' : '+'), num(ga.gcEvents, 6)]);
+    for (const [name, make] of [
+      ['fieldmq', FULL],
+      ['fieldmq lite', LITE],
+    ] as const) {
+      const alone = clientAlone(make);
+      for (let w = 0; w < 4; w++) alone.burst(100_000); // until the JIT has settled
+      const ga = garbage(alone.burst, 100_000, 10_000);
+      aloneBytes += ga.bytes;
+      aloneGcs += ga.gcEvents;
+      g.push([`${name} client alone (null transport)`, num(ga.bytes) + (ga.exact ? '' : '+'), num(ga.gcEvents, 6)]);
+    }
     console.log('\n### Garbage per 100,000 QoS 0 messages (publisher process)\n');
     table(['', 'bytes allocated', 'GCs'], g);
     console.log('(over TCP: heap growth + what collections freed during a run, which includes Node\'s socket layer and the');
@@ -525,6 +558,7 @@ export async function runClientBench(quick: boolean): Promise<boolean> {
     await f.close();
     await j.close();
     await raw.close();
+    await fl.close();
   }
   sink.stop();
 
@@ -535,7 +569,8 @@ export async function runClientBench(quick: boolean): Promise<boolean> {
   const f = await FieldmqPublisher.connect(broker.host, broker.port);
   const j = await MqttjsPublisher.connect(broker.url);
   const raw = await RawPublisher.connect(broker.host, broker.port);
-  const pubs: Publisher[] = [f, j, raw];
+  const fl = await FieldmqPublisher.connect(broker.host, broker.port, LITE);
+  const pubs: Publisher[] = [f, j, raw, fl];
   const rows: string[][] = [];
   let qos0: Paired | null = null;
   {
@@ -562,10 +597,7 @@ export async function runClientBench(quick: boolean): Promise<boolean> {
       if (qos === 0) qos0 = r;
       rows.push([
         `QoS ${qos} publish`,
-        num(r.rates[0]),
-        num(r.rates[1]),
-        ratioCell(r.ratios),
-        num(r.rates[2]),
+        ...rateCells(r),
         `${((100 * r.rates[0]) / r.rates[2]).toFixed(0)}% / ${((100 * r.rates[1]) / r.rates[2]).toFixed(0)}%`,
         `${us(r.cpu[0])} / ${us(r.cpu[1])}`,
       ]);
@@ -573,7 +605,7 @@ export async function runClientBench(quick: boolean): Promise<boolean> {
     markerSub.stop();
   }
   console.log(`\n### 2. Through ${brokerName}: publish throughput (QoS 0: until the broker has read the last message; QoS 1: until the last PUBACK)\n`);
-  table(['', 'fieldmq', 'MQTT.js', 'ratio', 'raw ceiling', 'of ceiling (f / js)', 'CPU µs/msg (f / js)'], rows);
+  table(['', 'fieldmq', 'MQTT.js', 'ratio', 'fieldmq lite', 'lite ratio', 'raw ceiling', 'of ceiling (f / js)', 'CPU µs/msg (f / js)'], rows);
   console.log('(raw ceiling: pre-encoded PUBLISHes written 1,000 per socket write, a publisher that costs next to nothing:');
   console.log(' what this broker takes at all on this machine, in the same rounds)');
 
@@ -595,8 +627,8 @@ export async function runClientBench(quick: boolean): Promise<boolean> {
     const r = await paired(pubs, rounds, (p) => timeOne(p, n));
     console.log(`\n### 3. Through ${brokerName} to a subscriber: QoS 0 messages delivered per second (counted by the subscriber)\n`);
     table(
-      ['', 'fieldmq', 'MQTT.js', 'ratio', 'raw ceiling', 'not delivered (f / js / raw)'],
-      [['QoS 0 delivered', num(r.rates[0]), num(r.rates[1]), ratioCell(r.ratios), num(r.rates[2]), r.lost.map((x) => num(x, 0)).join(' / ')]],
+      ['', 'fieldmq', 'MQTT.js', 'ratio', 'fieldmq lite', 'lite ratio', 'raw ceiling', 'not delivered (f / js / raw / lite)'],
+      [['QoS 0 delivered', ...rateCells(r), r.lost.map((x) => num(x, 0)).join(' / ')]],
     );
     console.log(`(not delivered: summed over ${rounds} rounds of ${num(n, 0)}; the broker drops QoS 0 for a subscriber that falls behind)`);
     sub.stop();
@@ -608,13 +640,20 @@ export async function runClientBench(quick: boolean): Promise<boolean> {
   gc();
   const h0 = process.memoryUsage().heapUsed;
   const a0 = process.memoryUsage().arrayBuffers;
-  const keep: MqttClient[] = [];
+  const keep: MqttLite[] = [];
   for (let i = 0; i < 200; i++) keep.push(new MqttClient({ transport: new NodeTcpTransport({ host: '127.0.0.1', port: 1 }), clientId: 'ram' + i }));
   gc();
   const perClient = (process.memoryUsage().heapUsed - h0 + process.memoryUsage().arrayBuffers - a0) / keep.length;
+  const h1 = process.memoryUsage().heapUsed;
+  const a1 = process.memoryUsage().arrayBuffers;
+  const keepLite: MqttLite[] = [];
+  for (let i = 0; i < 200; i++) keepLite.push(createMqttLite({ transport: new NodeTcpTransport({ host: '127.0.0.1', port: 1 }), clientId: 'ram' + i }));
+  gc();
+  const perLite = (process.memoryUsage().heapUsed - h1 + process.memoryUsage().arrayBuffers - a1) / keepLite.length;
   const staging = (Math.ceil(DEFAULT_HIGH_WATER_MARK / DEFAULT_WRITE_BATCH) + 1) * DEFAULT_WRITE_BATCH;
   console.log(`\n### RAM held by one client with default buffers (1 KB packets, 16-slot outbox)\n`);
   console.log(`${num(perClient, 0)} bytes per client with its Node TCP transport, not connected (Node heap + typed arrays, average of ${keep.length});`);
+  console.log(`${num(perLite, 0)} bytes per fieldmq lite client, the same way;`);
   console.log(`once connected, the Node transport adds up to ${num(staging, 0)} bytes of write staging (${DEFAULT_WRITE_BATCH}-byte buffers, allocated on first need)`);
 
   // Targets.
@@ -634,6 +673,6 @@ export async function runClientBench(quick: boolean): Promise<boolean> {
     );
   }
   console.log(`Target: QoS 0 publish ≥ 2× MQTT.js, client side (byte sink) → ${sinkRatio.toFixed(2)}× ${sinkOk ? 'MET' : 'MISSED'}`);
-  console.log(`Target: no garbage per message, client alone → ${num(aloneBytes, 0)} bytes, ${aloneGcs} GCs per 100,000 ${garbageOk ? 'MET' : 'MISSED'}`);
+  console.log(`Target: no garbage per message, client alone (fieldmq and fieldmq lite) → ${num(aloneBytes, 0)} bytes, ${aloneGcs} GCs per 100,000 ${garbageOk ? 'MET' : 'MISSED'}`);
   return brokerOk && sinkOk && garbageOk;
 }

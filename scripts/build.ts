@@ -145,14 +145,13 @@ export const ENTRIES: readonly EntrySpec[] = [
   // One client per bundle, for devices that need only that one: these carry the budgets (issue #3).
   {
     specifier: 'fieldmq/mqtt311-client',
-    source: 'src/mqtt/client.ts',
+    source: 'src/mqtt/lite.ts',
     espruino: 'fieldmq-mqtt311-client.min.js',
     moddable: 'fieldmq-mqtt311-client',
-    off: ['FIELDMQ_MQTT5'],
     budget: 6 * 1024,
-    limit: 19437,
-    profile: 'MqttClient, MQTT 3.1.1 only: QoS 0-2 both ways, outbox and resend, will, auth, subscriptions, keep-alive, reconnect; no MQTT 5 code',
-    internal: MQTT_INTERNAL,
+    limit: 7936,
+    profile:
+      'createMqttLite, the lean MQTT 3.1.1 client: QoS 0-2 both ways, outbox and resend, will, auth, subscriptions, keep-alive, reconnect, oversize skipping, onWritable',
   },
   {
     specifier: 'fieldmq/mqtt5-client',

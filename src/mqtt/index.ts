@@ -58,3 +58,5 @@ export type { AnyPacketInfo } from './encode';
 export { packetSize, encodePacket } from './encode';
 export type { MqttClientOptions, MessageHandler, SubscribeOptions } from './client';
 export { MqttClient, MqttMessage, ClientState } from './client';
+export type { MqttLite } from './lite';
+export { createMqttLite } from './lite';

@@ -13,7 +13,8 @@ import { formatModules } from '../../scripts/build';
 import { decodePacket, encodePacket, MqttPacket, type AnyPacketInfo } from '../../src/mqtt';
 import { decodeMessage, encodeMessage, MsgType, SnMessage, TopicIdType } from '../../src/mqttsn';
 import { utf8Decode } from '../../src/core/utf8';
-import type { MqttClient, MqttMessage } from '../../src/mqtt/client';
+import type { MqttClient, MqttClientOptions, MqttMessage } from '../../src/mqtt/client';
+import type { createMqttLite } from '../../src/mqtt/lite';
 import type { SnClient } from '../../src/mqttsn/client';
 
 let b: TempBuild;
@@ -30,7 +31,7 @@ describe('where the bytes come from (`npm run build -- --modules`)', () => {
       expect(sizes).toEqual([...sizes].sort((p, q) => q - p));
       expect(sizes.reduce((p, q) => p + q, 0)).toBeLessThanOrEqual(x.bytes);
       expect(sizes.reduce((p, q) => p + q, 0)).toBeGreaterThan(0.9 * x.bytes);
-      expect(x.modules[0]!.path).toBe(specifier.endsWith('mqttsn-client') ? 'src/mqttsn/client.ts' : 'src/mqtt/client.ts');
+      expect(x.modules[0]!.path).toBe(specifier.endsWith('mqttsn-client') ? 'src/mqttsn/client.ts' : 'src/mqtt/lite.ts');
     }
     const text = formatModules(b.result);
     expect(text).toMatch(/fieldmq-mqttsn-client\.min\.js \(\d+ bytes\):\n {2}src\/mqttsn\/client\.ts +\d+ +\d+\.\d %/);
@@ -106,10 +107,14 @@ describe.each([
   ['fieldmq/mqtt5-client', 4],
 ] as const)('%s bundle (MQTT protocol level %i)', (specifier, version) => {
   it('connects, subscribes, publishes QoS 1 and 2, receives through its subscription, and reconnects', () => {
-    const mod = load<{ MqttClient: typeof MqttClient; ClientState: Record<string, number> }>(specifier);
+    // The 3.1.1 bundle is the lean client (src/mqtt/lite.ts): same options, same API.
+    const mod = load<{ MqttClient?: typeof MqttClient; createMqttLite?: typeof createMqttLite }>(specifier);
+    const make = (o: MqttClientOptions) => (mod.createMqttLite ? mod.createMqttLite(o) : new mod.MqttClient!(o));
+    const Connected = 4;
+    const Waiting = 1;
     const t = streamPair();
     const log: unknown[] = [];
-    const c = new mod.MqttClient({
+    const c = make({
       transport: t,
       clientId: 'bundle',
       version,
@@ -128,7 +133,7 @@ describe.each([
     expect([connect.type, connect.protocolVersion, connect.keepAlive]).toEqual([1, version, 10]);
     feed(t, { type: 2, sessionPresent: false, reasonCode: 0 }, version);
     poll();
-    expect(c.state).toBe(mod.ClientState.Connected);
+    expect(c.state).toBe(Connected);
     expect(c.subscribe('cmd/+/led', 1, (m: MqttMessage) => log.push(['cmd', m.topic(), m.text(), m.qos, m.matches('cmd/#')]))).toBe(0);
     const q1 = c.publish('data/t', '21.5', 1, false);
     const q2 = c.publish('data/t', new Uint8Array([1, 2]), 2, true);
@@ -160,7 +165,7 @@ describe.each([
     poll(10_000);
     expect(sentPackets(t, version).map((p) => p.type)).toEqual([12]);
     poll(10_001);
-    expect(c.state).toBe(mod.ClientState.Waiting);
+    expect(c.state).toBe(Waiting);
     expect(log[log.length - 1]).toEqual(['disconnect', -13]);
     poll(60_000);
     poll();
@@ -198,6 +203,10 @@ describe('fieldmq/mqtt5-client bundle › MQTT 5 features', () => {
 });
 
 describe('fieldmq/mqtt311-client bundle', () => {
+  it('is the lean client alone: it exports createMqttLite and nothing else', () => {
+    expect(Object.keys(load<object>('fieldmq/mqtt311-client'))).toEqual(['createMqttLite']);
+  });
+
   it('holds no MQTT 5 code: no property names, no aliases', () => {
     const x = b.result.bundles.find((y) => y.platform === 'espruino' && y.specifier === 'fieldmq/mqtt311-client')!;
     const text = readFileSync(x.file, 'utf8');

@@ -4,14 +4,13 @@
  * condition. Waiting is on conditions with a deadline, never on sleeps.
  */
 import { performance } from 'node:perf_hooks';
-import type { MqttClient } from '../../src/mqtt/client';
 
 export function nowMs(): number {
   return Math.floor(performance.now()) >>> 0;
 }
 
 /** Polls every client in `clients` until `check()` returns true, or fails after `timeoutMs`. */
-export function until(clients: MqttClient[], check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+export function until(clients: { poll(now: number): void }[], check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   return new Promise((resolve, reject) => {
     const tick = (): void => {

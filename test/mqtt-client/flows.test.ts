@@ -1,15 +1,17 @@
 /**
- * MqttClient against real brokers (a private Mosquitto and the embedded aedes
- * broker), over real TCP on loopback, with an independent MQTT.js client on
- * the other side checking what arrives and publishing back.
+ * MqttClient and the lean MqttLite (MQTT 3.1.1) against real brokers (a private
+ * Mosquitto and the embedded aedes broker), over real TCP on loopback, with an
+ * independent MQTT.js client on the other side checking what arrives and
+ * publishing back.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import mqtt, { type MqttClient as MqttJs } from 'mqtt';
-import { MqttClient, ClientState, type MqttClientOptions, type MqttMessage } from '../../src/mqtt/client';
+import { ClientState, type MqttClientOptions, type MqttMessage } from '../../src/mqtt/client';
 import { NodeTcpTransport } from '../../src/platform/node/tcp';
 import { requireMosquitto, startMosquitto } from '../support/mosquitto';
 import { startAedes } from '../support/aedes';
 import { nowMs, until } from './driver';
+import { IMPLS, type MqttLite } from './impls';
 
 interface Broker {
   host: string;
@@ -29,11 +31,12 @@ function uniqueId(prefix: string): string {
   return `${prefix}-${process.pid}-${++seq}`;
 }
 
-for (const b of BROKERS) {
+for (const impl of IMPLS) for (const b of BROKERS) {
   for (const version of b.versions) {
-    describe.runIf(b.available())(`MqttClient › ${b.name} › MQTT ${version === 4 ? '3.1.1' : '5.0'}`, () => {
+    if (version === 5 && !impl.mqtt5) continue;
+    describe.runIf(b.available())(`${impl.name} › ${b.name} › MQTT ${version === 4 ? '3.1.1' : '5.0'}`, () => {
       let broker: Broker;
-      const clients: MqttClient[] = [];
+      const clients: MqttLite[] = [];
       const observers: MqttJs[] = [];
 
       beforeAll(async () => {
@@ -47,9 +50,9 @@ for (const b of BROKERS) {
         await Promise.all(observers.splice(0).map((o) => o.endAsync(true)));
       });
 
-      function client(opts: Partial<MqttClientOptions> = {}): MqttClient {
+      function client(opts: Partial<MqttClientOptions> = {}): MqttLite {
         const transport = new NodeTcpTransport({ host: broker.host, port: broker.port });
-        const c = new MqttClient({ transport, clientId: uniqueId('fmq'), version, keepAlive: 30, ...opts });
+        const c = impl.make({ transport, clientId: uniqueId('fmq'), version, keepAlive: 30, ...opts });
         clients.push(c);
         return c;
       }
@@ -63,7 +66,7 @@ for (const b of BROKERS) {
         return { js, got };
       }
 
-      async function connected(c: MqttClient): Promise<void> {
+      async function connected(c: MqttLite): Promise<void> {
         c.start(nowMs());
         await until([c], () => c.state === ClientState.Connected, 'CONNACK');
       }
@@ -191,7 +194,7 @@ for (const b of BROKERS) {
         const willTopic = uniqueId('will') + '/status';
         const { got } = await observer([willTopic]);
         const transport = new NodeTcpTransport({ host: broker.host, port: broker.port });
-        const c = new MqttClient({
+        const c = impl.make({
           transport,
           clientId: uniqueId('fmq'),
           version,

@@ -13,11 +13,12 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import mqtt from 'mqtt';
-import { MqttClient, ClientState, type MqttClientOptions } from '../../src/mqtt/client';
+import { ClientState, type MqttClientOptions } from '../../src/mqtt/client';
 import { NodeTcpTransport } from '../../src/platform/node/tcp';
 import { Status } from '../../src/core/status';
 import { requireMosquitto, startMosquitto, type MosquittoBroker } from '../support/mosquitto';
 import { nowMs, until } from './driver';
+import { IMPLS, type ClientImpl } from './impls';
 
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
 afterEach(async () => {
@@ -27,7 +28,7 @@ afterEach(async () => {
 const N = 60;
 
 /** A persistent QoS 2 subscriber counting each payload it is given, and every connection loss with its reason. */
-function subscriber(broker: MosquittoBroker, o: Partial<MqttClientOptions>) {
+function subscriber(broker: MosquittoBroker, o: Partial<MqttClientOptions>, impl: ClientImpl = IMPLS[0]!) {
   const got = new Map<string, number>();
   const reasons: number[] = [];
   /** Reason codes of the DISCONNECT packets the client wrote to the socket. */
@@ -40,7 +41,7 @@ function subscriber(broker: MosquittoBroker, o: Partial<MqttClientOptions>) {
     for (let i = off; n === len && i < off + len; i += 2 + buf[i + 1]!) if (buf[i] === 0xe0) disconnects.push(buf[i + 1]! > 0 ? buf[i + 2]! : 0);
     return n;
   };
-  const c = new MqttClient({
+  const c = impl.make({
     transport,
     clientId: 'window-sub',
     cleanSession: false,
@@ -83,13 +84,13 @@ function expectAllOnce(got: Map<string, number>): void {
   expect([...got].filter(([, n]) => n > 1).map(([m]) => m)).toEqual([]);
 }
 
-describe.runIf(requireMosquitto())('MqttClient › a backlog of inbound QoS 2 messages (the broker in-flight window)', () => {
+for (const impl of IMPLS) describe.runIf(requireMosquitto())(`${impl.name} › a backlog of inbound QoS 2 messages (the broker in-flight window)`, () => {
   it('MQTT 3.1.1: a maxInbound at least the backlog takes it exactly once on one connection', async () => {
     const broker = await startMosquitto();
     cleanups.push(() => broker.stop());
     await backlog(broker, 4);
 
-    const s = subscriber(broker, { version: 4, maxInbound: N });
+    const s = subscriber(broker, { version: 4, maxInbound: N }, impl);
     cleanups.push(() => s.c.disconnect());
     s.c.start(nowMs());
     await until([s.c], () => s.got.size === N, `all ${N} queued messages`, 20_000);
@@ -102,7 +103,7 @@ describe.runIf(requireMosquitto())('MqttClient › a backlog of inbound QoS 2 me
     cleanups.push(() => broker.stop());
     await backlog(broker, 4);
 
-    const s = subscriber(broker, { version: 4, maxInbound: 4 });
+    const s = subscriber(broker, { version: 4, maxInbound: 4 }, impl);
     cleanups.push(() => s.c.disconnect());
     s.c.start(nowMs());
     await until([s.c], () => s.got.size === N, `all ${N} queued messages`, 30_000);
@@ -113,7 +114,7 @@ describe.runIf(requireMosquitto())('MqttClient › a backlog of inbound QoS 2 me
     expect(s.reasons.length).toBeLessThanOrEqual(N / 3);
   });
 
-  it('MQTT 5: a broker sending past the Receive Maximum gets DISCONNECT 0x93, and every message still arrives exactly once', async () => {
+  if (impl.mqtt5) it('MQTT 5: a broker sending past the Receive Maximum gets DISCONNECT 0x93, and every message still arrives exactly once', async () => {
     const broker = await startMosquitto();
     cleanups.push(() => broker.stop());
     await backlog(broker, 5);

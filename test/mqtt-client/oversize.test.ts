@@ -16,15 +16,16 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import mqtt, { type MqttClient as MqttJs } from 'mqtt';
-import { MqttClient, ClientState, type MqttClientOptions } from '../../src/mqtt/client';
+import { ClientState, type MqttClientOptions } from '../../src/mqtt/client';
 import { NodeTcpTransport } from '../../src/platform/node/tcp';
 import { startAedes, type AedesBroker } from '../support/aedes';
 import { nowMs, until } from './driver';
 import { ScriptedBroker } from './scripted-broker';
+import { IMPLS, type MqttLite } from './impls';
 
-describe('MqttClient › oversize inbound PUBLISH › aedes (MQTT 3.1.1)', () => {
+for (const impl of IMPLS) describe(`${impl.name} › oversize inbound PUBLISH › aedes (MQTT 3.1.1)`, () => {
   let broker: AedesBroker;
-  const clients: MqttClient[] = [];
+  const clients: MqttLite[] = [];
   const publishers: MqttJs[] = [];
   let n = 0;
 
@@ -44,7 +45,7 @@ describe('MqttClient › oversize inbound PUBLISH › aedes (MQTT 3.1.1)', () =>
     const big: [string, number, number][] = [];
     const lost: number[] = [];
     let subscribed = false;
-    const c = new MqttClient({
+    const c = impl.make({
       transport: new NodeTcpTransport({ host: broker.host, port: broker.port }),
       clientId: `big-${process.pid}-${++n}`,
       keepAlive: 30,
@@ -105,9 +106,9 @@ describe('MqttClient › oversize inbound PUBLISH › aedes (MQTT 3.1.1)', () =>
   });
 });
 
-describe('MqttClient › oversize inbound PUBLISH › scripted server', () => {
+for (const impl of IMPLS) describe(`${impl.name} › oversize inbound PUBLISH › scripted server`, () => {
   const brokers: ScriptedBroker[] = [];
-  const clients: MqttClient[] = [];
+  const clients: MqttLite[] = [];
   afterEach(async () => {
     for (const c of clients.splice(0)) c.disconnect();
     await Promise.all(brokers.splice(0).map((b) => b.close()));
@@ -120,7 +121,7 @@ describe('MqttClient › oversize inbound PUBLISH › scripted server', () => {
     const got: string[] = [];
     const big: string[] = [];
     const lost: number[] = [];
-    const c = new MqttClient({
+    const c = impl.make({
       transport: new NodeTcpTransport({ host: '127.0.0.1', port: b.port }),
       clientId: 'oversize',
       version,
@@ -178,7 +179,7 @@ describe('MqttClient › oversize inbound PUBLISH › scripted server', () => {
     expect(lost).toEqual([]);
   });
 
-  it('MQTT 5: a server ignoring the announced Maximum Packet Size gets the same treatment, and a Topic Alias it sets is kept', async () => {
+  if (impl.mqtt5) it('MQTT 5: a server ignoring the announced Maximum Packet Size gets the same treatment, and a Topic Alias it sets is kept', async () => {
     const { b, c, got, big, lost, wait } = await make(5);
     const connect = b.of(1)[0];
     expect(connect.properties.maximumPacketSize).toBe(128);
@@ -196,7 +197,7 @@ describe('MqttClient › oversize inbound PUBLISH › scripted server', () => {
     expect(b.of(14)).toHaveLength(0); // no DISCONNECT 0x95
   });
 
-  it('a PUBLISH whose topic alone is over the limit cannot be acknowledged: the connection ends (MQTT 5: DISCONNECT 0x95)', async () => {
+  if (impl.mqtt5) it('a PUBLISH whose topic alone is over the limit cannot be acknowledged: the connection ends (MQTT 5: DISCONNECT 0x95)', async () => {
     const { b, c, lost, wait } = await make(5, { reconnect: false });
     b.sendRaw(b.encode({ type: 3, topic: 'long/' + 't'.repeat(200), payload: 'p', qos: 1, packetId: 4 }));
     await wait(() => c.state === ClientState.Idle, 'the link dropped');

@@ -10,17 +10,18 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import mqtt from 'mqtt';
-import { MqttClient, ClientState } from '../../src/mqtt/client';
+import { ClientState } from '../../src/mqtt/client';
 import { NodeTcpTransport } from '../../src/platform/node/tcp';
 import { requireMosquitto, startMosquitto, type MosquittoBroker } from '../support/mosquitto';
 import { nowMs, until } from './driver';
+import { IMPLS } from './impls';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const f of cleanups.splice(0).reverse()) await f();
 });
 
-describe.runIf(requireMosquitto())('MqttClient › broker restarted mid-stream (MQTT 3.1.1 §4.4)', () => {
+for (const impl of IMPLS) describe.runIf(requireMosquitto())(`${impl.name} › broker restarted mid-stream (MQTT 3.1.1 §4.4)`, () => {
   for (const qos of [1, 2]) {
     it(`QoS ${qos}: every message arrives${qos === 2 ? ' exactly once' : ''} after the broker goes down and comes back`, async () => {
       const broker: MosquittoBroker = await startMosquitto();
@@ -30,16 +31,16 @@ describe.runIf(requireMosquitto())('MqttClient › broker restarted mid-stream (
 
       // An independent subscriber with a persistent session, reconnecting by itself.
       const counts = new Map<string, number>();
-      const sub = await mqtt.connectAsync(broker.url, { clientId: `sub-q${qos}`, clean: false, reconnectPeriod: 50, protocolVersion: 4 });
+      const sub = await mqtt.connectAsync(broker.url, { clientId: `sub-q${qos}-${impl.name}`, clean: false, reconnectPeriod: 50, protocolVersion: 4 });
       cleanups.push(() => sub.endAsync(true));
       sub.on('message', (_t, payload) => counts.set(payload.toString(), (counts.get(payload.toString()) ?? 0) + 1));
       await sub.subscribeAsync(topic, { qos: 2 });
 
       let completed = 0;
       let disconnects = 0;
-      const c = new MqttClient({
+      const c = impl.make({
         transport: new NodeTcpTransport({ host: broker.host, port: broker.port }),
-        clientId: `pub-q${qos}`,
+        clientId: `pub-q${qos}-${impl.name}`,
         cleanSession: false,
         keepAlive: 5,
         queueSize: N + 8,

@@ -1,15 +1,17 @@
 /**
  * MqttClient behaviour that needs a broker to act on cue (redeliver, go
  * silent, drop the link, announce limits): a scripted TCP server, and a
- * manual clock the test advances, so timers fire exactly when stated.
+ * manual clock the test advances, so timers fire exactly when stated. The
+ * MQTT 3.1.1 cases run against the lean MqttLite too.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { MqttClient, ClientState, type MqttClientOptions } from '../../src/mqtt/client';
 import { NodeTcpTransport } from '../../src/platform/node/tcp';
 import { ScriptedBroker } from './scripted-broker';
+import { IMPLS, type MqttLite } from './impls';
 
 const brokers: ScriptedBroker[] = [];
-const clients: MqttClient[] = [];
+const clients: MqttLite[] = [];
 afterEach(async () => {
   for (const c of clients.splice(0)) c.disconnect();
   await Promise.all(brokers.splice(0).map((b) => b.close()));
@@ -23,9 +25,13 @@ async function scripted(version: number): Promise<ScriptedBroker> {
 }
 
 /** A client on a manual clock: `t.now` is what poll sees. */
-function make(b: ScriptedBroker, opts: Partial<MqttClientOptions> = {}) {
+function make<C extends MqttLite = MqttClient>(
+  b: ScriptedBroker,
+  opts: Partial<MqttClientOptions> = {},
+  build: (o: MqttClientOptions) => C = (o) => new MqttClient(o) as unknown as C,
+) {
   const t = { now: 1000 };
-  const c = new MqttClient({
+  const c = build({
     transport: new NodeTcpTransport({ host: '127.0.0.1', port: b.port }),
     clientId: 'scripted',
     version: b.version,
@@ -53,160 +59,162 @@ function make(b: ScriptedBroker, opts: Partial<MqttClientOptions> = {}) {
   return { c, t, until, connect };
 }
 
-describe('MqttClient › inbound QoS 2 (MQTT 3.1.1 §4.3.3)', () => {
-  it('a redelivered PUBLISH (DUP) before PUBREL is acknowledged again but delivered once', async () => {
-    const b = await scripted(4);
-    const got: string[] = [];
-    const { c, until, connect } = make(b, { onMessage: (m) => got.push(m.text()) });
-    await connect();
-    b.send({ type: 3, topic: 'x', payload: 'once', qos: 2, packetId: 7 });
-    await until(() => b.of(5).length === 1, 'first PUBREC');
-    b.send({ type: 3, topic: 'x', payload: 'once', qos: 2, packetId: 7, dup: true });
-    await until(() => b.of(5).length === 2, 'second PUBREC');
-    expect(got).toEqual(['once']);
-    b.send({ type: 6, packetId: 7 });
-    await until(() => b.of(7).length === 1, 'PUBCOMP');
-    // Released: the same packet id now carries a new message.
-    b.send({ type: 3, topic: 'x', payload: 'again', qos: 2, packetId: 7 });
-    await until(() => got.length === 2, 'the new message');
-    expect(got).toEqual(['once', 'again']);
-    expect(c.state).toBe(ClientState.Connected);
-  });
-});
-
-describe('MqttClient › resend on reconnect (MQTT 3.1.1 §4.4, §4.6)', () => {
-  it('with a session present, unacknowledged PUBLISHes go again with DUP in original order, and PUBREL is re-sent', async () => {
-    const b = await scripted(4);
-    b.autoAck = false;
-    const { c, t, until, connect } = make(b, { cleanSession: false });
-    await connect();
-    const a = c.publish('t/a', 'A', 1, false);
-    const q2 = c.publish('t/b', 'B', 2, false);
-    const q3 = c.publish('t/c', 'C', 2, false);
-    await until(() => b.of(3).length === 3, 'three PUBLISHes');
-    b.send({ type: 5, packetId: q3 }); // PUBREC for the last one only
-    await until(() => b.of(6).length === 1, 'PUBREL');
-    b.connack = { type: 2, sessionPresent: true, reasonCode: 0 };
-    b.drop();
-    await until(() => c.state === ClientState.Waiting, 'the loss noticed');
-    t.now += 60_000; // past any reconnect delay
-    await until(() => b.connections === 2 && c.state === ClientState.Connected, 'reconnected');
-    await until(() => b.received.filter((r) => r.conn === 2 && r.type !== 1).length === 3, 'the resends');
-    const resent = b.received.filter((r) => r.conn === 2 && r.type !== 1);
-    expect(resent.map((r) => [r.type, r.packetId, r.dup])).toEqual([
-      [3, a, true],
-      [3, q2, true],
-      [6, q3, false],
-    ]);
-    expect(resent.map((r) => r.payload).slice(0, 2)).toEqual(['A', 'B']);
+for (const impl of IMPLS) {
+  describe(`${impl.name} › inbound QoS 2 (MQTT 3.1.1 §4.3.3)`, () => {
+    it('a redelivered PUBLISH (DUP) before PUBREL is acknowledged again but delivered once', async () => {
+      const b = await scripted(4);
+      const got: string[] = [];
+      const { c, until, connect } = make(b, { onMessage: (m) => got.push(m.text()) }, impl.make);
+      await connect();
+      b.send({ type: 3, topic: 'x', payload: 'once', qos: 2, packetId: 7 });
+      await until(() => b.of(5).length === 1, 'first PUBREC');
+      b.send({ type: 3, topic: 'x', payload: 'once', qos: 2, packetId: 7, dup: true });
+      await until(() => b.of(5).length === 2, 'second PUBREC');
+      expect(got).toEqual(['once']);
+      b.send({ type: 6, packetId: 7 });
+      await until(() => b.of(7).length === 1, 'PUBCOMP');
+      // Released: the same packet id now carries a new message.
+      b.send({ type: 3, topic: 'x', payload: 'again', qos: 2, packetId: 7 });
+      await until(() => got.length === 2, 'the new message');
+      expect(got).toEqual(['once', 'again']);
+      expect(c.state).toBe(ClientState.Connected);
+    });
   });
 
-  it('without a session, unacknowledged messages are sent again as new ones and subscriptions renewed', async () => {
-    const b = await scripted(4);
-    b.autoAck = false;
-    const { c, t, until, connect } = make(b);
-    await connect();
-    c.subscribe('cmd/#', 1, null);
-    const id = c.publish('t/a', 'A', 1, false);
-    await until(() => b.of(3).length === 1 && b.of(8).length === 1, 'PUBLISH and SUBSCRIBE');
-    b.autoAck = true;
-    b.drop();
-    await until(() => c.state === ClientState.Waiting, 'the loss noticed');
-    t.now += 60_000;
-    await until(() => c.state === ClientState.Connected && c.pending === 0, 'reconnected and acknowledged');
-    const second = b.received.filter((r) => r.conn === 2);
-    expect(second.map((r) => r.type)).toEqual([1, 8, 3]);
-    expect(second[2]).toMatchObject({ packetId: id, payload: 'A', dup: false });
-  });
-});
+  describe(`${impl.name} › resend on reconnect (MQTT 3.1.1 §4.4, §4.6)`, () => {
+    it('with a session present, unacknowledged PUBLISHes go again with DUP in original order, and PUBREL is re-sent', async () => {
+      const b = await scripted(4);
+      b.autoAck = false;
+      const { c, t, until, connect } = make(b, { cleanSession: false }, impl.make);
+      await connect();
+      const a = c.publish('t/a', 'A', 1, false);
+      const q2 = c.publish('t/b', 'B', 2, false);
+      const q3 = c.publish('t/c', 'C', 2, false);
+      await until(() => b.of(3).length === 3, 'three PUBLISHes');
+      b.send({ type: 5, packetId: q3 }); // PUBREC for the last one only
+      await until(() => b.of(6).length === 1, 'PUBREL');
+      b.connack = { type: 2, sessionPresent: true, reasonCode: 0 };
+      b.drop();
+      await until(() => c.state === ClientState.Waiting, 'the loss noticed');
+      t.now += 60_000; // past any reconnect delay
+      await until(() => b.connections === 2 && c.state === ClientState.Connected, 'reconnected');
+      await until(() => b.received.filter((r) => r.conn === 2 && r.type !== 1).length === 3, 'the resends');
+      const resent = b.received.filter((r) => r.conn === 2 && r.type !== 1);
+      expect(resent.map((r) => [r.type, r.packetId, r.dup])).toEqual([
+        [3, a, true],
+        [3, q2, true],
+        [6, q3, false],
+      ]);
+      expect(resent.map((r) => r.payload).slice(0, 2)).toEqual(['A', 'B']);
+    });
 
-describe('MqttClient › order on the wire (MQTT 3.1.1 §4.6)', () => {
-  it('publishes queued before connecting go out in the order they were made, whatever their QoS', async () => {
-    const b = await scripted(4);
-    const { c, until, connect } = make(b);
-    for (let i = 0; i < 6; i++) c.publish('t', 'm' + i, i % 3, false);
-    await connect();
-    await until(() => b.of(3).length === 6, 'six PUBLISHes');
-    expect(b.of(3).map((r) => r.payload)).toEqual(['m0', 'm1', 'm2', 'm3', 'm4', 'm5']);
+    it('without a session, unacknowledged messages are sent again as new ones and subscriptions renewed', async () => {
+      const b = await scripted(4);
+      b.autoAck = false;
+      const { c, t, until, connect } = make(b, {}, impl.make);
+      await connect();
+      c.subscribe('cmd/#', 1, null);
+      const id = c.publish('t/a', 'A', 1, false);
+      await until(() => b.of(3).length === 1 && b.of(8).length === 1, 'PUBLISH and SUBSCRIBE');
+      b.autoAck = true;
+      b.drop();
+      await until(() => c.state === ClientState.Waiting, 'the loss noticed');
+      t.now += 60_000;
+      await until(() => c.state === ClientState.Connected && c.pending === 0, 'reconnected and acknowledged');
+      const second = b.received.filter((r) => r.conn === 2);
+      expect(second.map((r) => r.type)).toEqual([1, 8, 3]);
+      expect(second[2]).toMatchObject({ packetId: id, payload: 'A', dup: false });
+    });
   });
-});
 
-describe('MqttClient › keep-alive (MQTT 3.1.1 §3.1.2.10)', () => {
-  it('sends PINGREQ after a keep-alive period of silence and declares the link dead without PINGRESP', async () => {
-    const b = await scripted(4);
-    b.answerPings = false;
-    const reasons: number[] = [];
-    const { c, t, until, connect } = make(b, { keepAlive: 2, onDisconnect: (r) => reasons.push(r) });
-    await connect();
-    t.now += 1999;
-    c.poll(t.now);
-    expect(b.of(12)).toHaveLength(0);
-    t.now += 1;
-    await until(() => b.of(12).length === 1, 'PINGREQ');
-    t.now += 2000;
-    c.poll(t.now);
-    expect(c.state).toBe(ClientState.Connected);
-    t.now += 1;
-    c.poll(t.now);
-    expect(c.state).toBe(ClientState.Waiting);
-    expect(reasons).toEqual([-13]); // Status.Timeout
+  describe(`${impl.name} › order on the wire (MQTT 3.1.1 §4.6)`, () => {
+    it('publishes queued before connecting go out in the order they were made, whatever their QoS', async () => {
+      const b = await scripted(4);
+      const { c, until, connect } = make(b, {}, impl.make);
+      for (let i = 0; i < 6; i++) c.publish('t', 'm' + i, i % 3, false);
+      await connect();
+      await until(() => b.of(3).length === 6, 'six PUBLISHes');
+      expect(b.of(3).map((r) => r.payload)).toEqual(['m0', 'm1', 'm2', 'm3', 'm4', 'm5']);
+    });
   });
-});
 
-describe('MqttClient › reconnect back-off', () => {
-  it('waits a doubling, jittered delay between attempts and resets it after a success', async () => {
-    const b = await scripted(4);
-    b.connack = { type: 2, sessionPresent: false, reasonCode: 5 }; // not authorized
-    const codes: number[] = [];
-    const { c, t, until } = make(b, { reconnectMin: 1000, reconnectMax: 4000, onConnect: (code) => codes.push(code) });
-    c.start(t.now);
-    // random() = 0.5 gives delays of 3/4 of 1000, 2000, 4000, 4000 ms.
-    for (const [n, delay] of [
-      [1, 750],
-      [2, 1500],
-      [3, 3000],
-      [4, 3000],
-    ]) {
-      await until(() => b.connections === n && c.state === ClientState.Waiting, `refusal ${n}`);
-      t.now += delay - 1;
+  describe(`${impl.name} › keep-alive (MQTT 3.1.1 §3.1.2.10)`, () => {
+    it('sends PINGREQ after a keep-alive period of silence and declares the link dead without PINGRESP', async () => {
+      const b = await scripted(4);
+      b.answerPings = false;
+      const reasons: number[] = [];
+      const { c, t, until, connect } = make(b, { keepAlive: 2, onDisconnect: (r) => reasons.push(r) }, impl.make);
+      await connect();
+      t.now += 1999;
+      c.poll(t.now);
+      expect(b.of(12)).toHaveLength(0);
+      t.now += 1;
+      await until(() => b.of(12).length === 1, 'PINGREQ');
+      t.now += 2000;
+      c.poll(t.now);
+      expect(c.state).toBe(ClientState.Connected);
+      t.now += 1;
+      c.poll(t.now);
+      expect(c.state).toBe(ClientState.Waiting);
+      expect(reasons).toEqual([-13]); // Status.Timeout
+    });
+  });
+
+  describe(`${impl.name} › reconnect back-off`, () => {
+    it('waits a doubling, jittered delay between attempts and resets it after a success', async () => {
+      const b = await scripted(4);
+      b.connack = { type: 2, sessionPresent: false, reasonCode: 5 }; // not authorized
+      const codes: number[] = [];
+      const { c, t, until } = make(b, { reconnectMin: 1000, reconnectMax: 4000, onConnect: (code) => codes.push(code) }, impl.make);
+      c.start(t.now);
+      // random() = 0.5 gives delays of 3/4 of 1000, 2000, 4000, 4000 ms.
+      for (const [n, delay] of [
+        [1, 750],
+        [2, 1500],
+        [3, 3000],
+        [4, 3000],
+      ]) {
+        await until(() => b.connections === n && c.state === ClientState.Waiting, `refusal ${n}`);
+        t.now += delay - 1;
+        c.poll(t.now);
+        expect(c.state).toBe(ClientState.Waiting);
+        t.now += 1;
+        c.poll(t.now);
+        expect(c.state).not.toBe(ClientState.Waiting);
+      }
+      expect(codes.slice(0, 4)).toEqual([5, 5, 5, 5]);
+      b.connack = { type: 2, sessionPresent: false, reasonCode: 0 };
+      await until(() => c.state === ClientState.Connected, 'accepted');
+      b.drop();
+      await until(() => c.state === ClientState.Waiting, 'loss');
+      t.now += 749;
       c.poll(t.now);
       expect(c.state).toBe(ClientState.Waiting);
       t.now += 1;
       c.poll(t.now);
       expect(c.state).not.toBe(ClientState.Waiting);
-    }
-    expect(codes.slice(0, 4)).toEqual([5, 5, 5, 5]);
-    b.connack = { type: 2, sessionPresent: false, reasonCode: 0 };
-    await until(() => c.state === ClientState.Connected, 'accepted');
-    b.drop();
-    await until(() => c.state === ClientState.Waiting, 'loss');
-    t.now += 749;
-    c.poll(t.now);
-    expect(c.state).toBe(ClientState.Waiting);
-    t.now += 1;
-    c.poll(t.now);
-    expect(c.state).not.toBe(ClientState.Waiting);
+    });
   });
-});
 
-describe('MqttClient › offline queue overflow', () => {
-  it('drops the oldest queued QoS 0 message first, counts it, and refuses QoS 1 when only QoS 1/2 remain', async () => {
-    const b = await scripted(4);
-    const drops: number[] = [];
-    const { c } = make(b, { queueSize: 3, onDropped: (n) => drops.push(n) });
-    expect(c.publish('t', 'a0', 0, false)).toBe(0);
-    expect(c.publish('t', 'b1', 1, false)).toBeGreaterThan(0);
-    expect(c.publish('t', 'c0', 0, false)).toBe(0);
-    expect(c.publish('t', 'd1', 1, false)).toBeGreaterThan(0); // drops a0
-    expect(drops).toEqual([1]);
-    expect(c.publish('t', 'e1', 1, false)).toBeGreaterThan(0); // drops c0
-    expect(drops).toEqual([1, 2]);
-    expect(c.publish('t', 'f1', 1, false)).toBe(-11); // Status.Full: b1, d1, e1 are kept
-    expect(c.publish('t', 'g0', 0, false)).toBe(-11);
-    expect(c.droppedCount).toBe(2);
-    expect(c.pending).toBe(3);
+  describe(`${impl.name} › offline queue overflow`, () => {
+    it('drops the oldest queued QoS 0 message first, counts it, and refuses QoS 1 when only QoS 1/2 remain', async () => {
+      const b = await scripted(4);
+      const drops: number[] = [];
+      const { c } = make(b, { queueSize: 3, onDropped: (n) => drops.push(n) }, impl.make);
+      expect(c.publish('t', 'a0', 0, false)).toBe(0);
+      expect(c.publish('t', 'b1', 1, false)).toBeGreaterThan(0);
+      expect(c.publish('t', 'c0', 0, false)).toBe(0);
+      expect(c.publish('t', 'd1', 1, false)).toBeGreaterThan(0); // drops a0
+      expect(drops).toEqual([1]);
+      expect(c.publish('t', 'e1', 1, false)).toBeGreaterThan(0); // drops c0
+      expect(drops).toEqual([1, 2]);
+      expect(c.publish('t', 'f1', 1, false)).toBe(-11); // Status.Full: b1, d1, e1 are kept
+      expect(c.publish('t', 'g0', 0, false)).toBe(-11);
+      expect(c.droppedCount).toBe(2);
+      expect(c.pending).toBe(3);
+    });
   });
-});
+}
 
 describe('MqttClient › MQTT 5 limits from CONNACK', () => {
   it('keeps no more QoS 1 messages in flight than the server Receive Maximum', async () => {

@@ -1,0 +1,106 @@
+/**
+ * Fuzz targets for the MQTT clients as a whole: a connected client
+ * (`MqttClient` at MQTT 3.1.1 and 5.0, the lean `createMqttLite` at 3.1.1)
+ * is given each input as bytes from its server, through an in-memory stream.
+ * Seeds are the spec vectors of the packets a server sends. The invariants,
+ * on top of the engine's (never throws):
+ * - the client stays within its bounds (`pending` never above `queueSize`);
+ * - whatever the input did, it can be brought back to Connected by a plain
+ *   reconnect (a CONNACK), so bad input costs a connection at most.
+ */
+import type { Transport } from '../../src/transport';
+import { MqttClient, type MqttClientOptions } from '../../src/mqtt/client';
+import { createMqttLite, type MqttLite } from '../../src/mqtt/lite';
+import { MQTT_VECTORS, hexBytes } from '../fixtures/mqtt-vectors';
+import type { FuzzTarget } from './engine';
+
+/** A stream whose server side is the current fuzz input; whatever the client sends is taken and dropped. */
+class InputStream implements Transport {
+  input: Uint8Array = new Uint8Array(0);
+  at = 0;
+  end = 0;
+  onReadable = null;
+  onWritable = null;
+  open(): number {
+    return 0;
+  }
+  close(): void {}
+  state(): number {
+    return 2;
+  }
+  recv(buf: Uint8Array, off: number, len: number): number {
+    const n = Math.min(len, this.end - this.at);
+    buf.set(this.input.subarray(this.at, this.at + n), off);
+    this.at += n;
+    return n;
+  }
+  send(_buf: Uint8Array, _off: number, len: number): number {
+    return len;
+  }
+  give(b: Uint8Array, len: number): void {
+    this.input = b;
+    this.at = 0;
+    this.end = len;
+  }
+}
+
+const CONNACK = Uint8Array.of(0x20, 0x02, 0x00, 0x00);
+const CONNACK5 = Uint8Array.of(0x20, 0x03, 0x00, 0x00, 0x00);
+const QUEUE = 8;
+
+function clientTarget(name: string, version: number, make: (o: MqttClientOptions) => MqttLite): FuzzTarget {
+  const link = new InputStream();
+  let now = 0;
+  const c = make({
+    transport: link,
+    clientId: 'fuzz',
+    version,
+    keepAlive: 0,
+    queueSize: QUEUE,
+    maxInbound: 4,
+    maxPacketSize: 256,
+    reconnectMin: 1,
+    reconnectMax: 1,
+    random: () => 0,
+    onMessage: (m) => void m.topic(),
+  });
+  c.subscribe('a/+/c', 2, (m) => void m.text());
+  c.subscribe('#', 1, null);
+  /** Brings the client back to Connected; its state afterwards. */
+  const reconnect = (): number => {
+    if (c.state === 0) c.start(now);
+    for (let i = 0; i < 8 && c.state !== 4; i++) {
+      if (c.state === 3) link.give(version === 5 ? CONNACK5 : CONNACK, version === 5 ? 5 : 4);
+      now = (now + 1000) >>> 0;
+      c.poll(now);
+    }
+    return c.state;
+  };
+  const seeds = MQTT_VECTORS.filter((v) => v.version === version && [2, 3, 4, 5, 6, 7, 9, 11, 13, 14].includes(hexBytes(v.hex)[0] >> 4)).map((v) => hexBytes(v.hex));
+  return {
+    name,
+    seeds,
+    run: (buf, len) => {
+      reconnect();
+      if (c.pending < 4) {
+        c.publish('t/1', 'q1', 1, false);
+        c.publish('t/2', 'q2', 2, false);
+      }
+      link.give(buf, len);
+      now = (now + 1) >>> 0;
+      c.poll(now);
+      if (c.pending > QUEUE) return -1000 - c.pending;
+      return reconnect();
+    },
+    check: (_buf, _len, result) => (result === 4 ? null : `client not back to Connected (state ${result})`),
+  };
+}
+
+/** The client fuzz targets. */
+export function mqttClientTargets(): FuzzTarget[] {
+  return [
+    clientTarget('mqtt/client/MqttClient/v4', 4, (o) => new MqttClient(o)),
+    clientTarget('mqtt/client/MqttClient/v5', 5, (o) => new MqttClient(o)),
+    clientTarget('mqtt/client/MqttLite/v4', 4, (o) => createMqttLite(o)),
+  ];
+}
