@@ -17,10 +17,13 @@
  *   `fieldmq/mqtt`, `fieldmq/mqttsn` to them (all preloaded).
  *
  * - One bundle per client and profile (issue #3), {@link ENTRIES}:
- *   `fieldmq-mqtt311-client` (MQTT 3.1.1 only), `fieldmq-mqtt5-client` (3.1.1
- *   and 5.0), `fieldmq-mqttsn-client` (MQTT-SN "standard": no QoS 2, sleep,
- *   discovery or Will) and `fieldmq-mqttsn-client-full`. A profile is a set of
- *   compile-time switches turned off ({@link FLAGS}, `src/flags.ts`): each is
+ *   `fieldmq-mqtt311-client` (the lean `createMqttLite`, MQTT 3.1.1 only),
+ *   `fieldmq-mqtt5-client` (`MqttClient`, 3.1.1 and 5.0),
+ *   `fieldmq-mqttsn-client` (the lean `createSnLite`, MQTT-SN "standard": no
+ *   QoS 2, sleep, discovery or Will) and `fieldmq-mqttsn-client-full`
+ *   (`SnClient`). The full clients also have profiles built by the tests only
+ *   ({@link SWITCH_PROFILES}): compile-time
+ *   switches turned off ({@link FLAGS}, `src/flags.ts`): each is
  *   a `globalThis.FIELDMQ_*` property that esbuild `define` replaces with a
  *   constant, so the code behind it is folded away while parsing and what only
  *   that code used is tree-shaken. (A `const` holding the switch would not do:
@@ -107,7 +110,8 @@ export interface EntrySpec {
   internal?: readonly string[];
 }
 
-const SN_OPTIONAL: readonly FlagName[] = ['FIELDMQ_SN_QOS2', 'FIELDMQ_SN_SLEEP', 'FIELDMQ_SN_DISCOVERY', 'FIELDMQ_SN_WILL'];
+/** The MQTT-SN switches: all off is `SnClient`'s "standard" profile. */
+export const SN_OPTIONAL: readonly FlagName[] = ['FIELDMQ_SN_QOS2', 'FIELDMQ_SN_SLEEP', 'FIELDMQ_SN_DISCOVERY', 'FIELDMQ_SN_WILL'];
 
 /**
  * Members of classes a client uses inside and its bundle does not export
@@ -165,15 +169,13 @@ export const ENTRIES: readonly EntrySpec[] = [
   },
   {
     specifier: 'fieldmq/mqttsn-client',
-    source: 'src/mqttsn/client.ts',
+    source: 'src/mqttsn/lite.ts',
     espruino: 'fieldmq-mqttsn-client.min.js',
     moddable: 'fieldmq-mqttsn-client',
-    off: SN_OPTIONAL,
     budget: 4 * 1024,
-    limit: 13040,
+    limit: 7168,
     profile:
-      'SnClient "standard": connect, REGISTER, predefined and short topics, QoS -1/0/1 both ways, (un)subscribe, keep-alive, retries; no QoS 2, sleep, discovery or Will',
-    internal: SN_INTERNAL,
+      'createSnLite, the lean MQTT-SN client ("standard"): connect, REGISTER, predefined and short topics, QoS -1/0/1 both ways, (un)subscribe, keep-alive, retries; no QoS 2, sleep, discovery or Will',
   },
   {
     specifier: 'fieldmq/mqttsn-client-full',
@@ -182,6 +184,33 @@ export const ENTRIES: readonly EntrySpec[] = [
     moddable: 'fieldmq-mqttsn-client-full',
     limit: 15592,
     profile: 'SnClient "full": standard + QoS 2, sleep, gateway discovery and failover, Will',
+    internal: SN_INTERNAL,
+  },
+];
+
+/**
+ * Profiles of the full clients with compile-time switches off. No bundle
+ * ships them since the lean clients took the 3.1.1 and MQTT-SN bundles, but
+ * the switches stay for custom builds (`src/flags.ts`), so the tests build
+ * these and run them (test/build/client-bundles.test.ts).
+ */
+export const SWITCH_PROFILES: readonly EntrySpec[] = [
+  {
+    specifier: 'fieldmq/test-mqttclient-311',
+    source: 'src/mqtt/client.ts',
+    espruino: 'test-mqttclient-311.min.js',
+    moddable: 'test-mqttclient-311',
+    off: ['FIELDMQ_MQTT5'],
+    profile: 'MqttClient with FIELDMQ_MQTT5 off (tests only)',
+    internal: MQTT_INTERNAL,
+  },
+  {
+    specifier: 'fieldmq/test-snclient-standard',
+    source: 'src/mqttsn/client.ts',
+    espruino: 'test-snclient-standard.min.js',
+    moddable: 'test-snclient-standard',
+    off: SN_OPTIONAL,
+    profile: 'SnClient with the four MQTT-SN switches off (tests only)',
     internal: SN_INTERNAL,
   },
 ];
@@ -229,6 +258,8 @@ export interface BuildOptions {
   check?: boolean;
   /** Where notes (skipped entries) go; default console.log. */
   log?: (line: string) => void;
+  /** The bundles to build; default {@link ENTRIES} (the tests add {@link SWITCH_PROFILES}). */
+  entries?: readonly EntrySpec[];
 }
 
 export interface BuildResult {
@@ -278,11 +309,12 @@ export async function build(options: BuildOptions = {}): Promise<BuildResult> {
   const outDir = resolve(options.outDir ?? join(root, 'dist'));
   const check = options.check ?? true;
   const log = options.log ?? ((line: string) => console.log(line));
+  const entries = options.entries ?? ENTRIES;
 
   const present: EntrySpec[] = [];
   const skipped: BuildResult['skipped'] = [];
   const missing = new Set<string>();
-  for (const e of ENTRIES) {
+  for (const e of entries) {
     if (existsSync(join(root, e.source))) present.push(e);
     else {
       missing.add(e.source);
@@ -296,7 +328,7 @@ export async function build(options: BuildOptions = {}): Promise<BuildResult> {
   mkdirSync(espDir, { recursive: true });
   mkdirSync(modDir, { recursive: true });
   // Bundles of skipped entries from an earlier build would be stale.
-  for (const e of ENTRIES) {
+  for (const e of entries) {
     if (present.includes(e)) continue;
     rmSync(join(espDir, e.espruino), { force: true });
     rmSync(join(modDir, e.moddable + '.js'), { force: true });

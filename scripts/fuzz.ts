@@ -12,7 +12,7 @@
 import { fuzz } from '../test/fuzz/engine';
 import { mqttTargets } from '../test/fuzz/mqtt-targets';
 import { mqttsnTargets } from '../test/fuzz/mqttsn-targets';
-import { mqttClientTargets } from '../test/fuzz/client-targets';
+import { mqttClientTargets, mqttsnClientTargets } from '../test/fuzz/client-targets';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(name);
@@ -27,7 +27,7 @@ if (!(inputs > 0) || !Number.isFinite(seed)) {
   process.exit(2);
 }
 
-const targets = [...mqttTargets(), ...mqttClientTargets(), ...mqttsnTargets].filter((t) => t.name.startsWith(only));
+const targets = [...mqttTargets(), ...mqttClientTargets(), ...mqttsnTargets, ...mqttsnClientTargets()].filter((t) => t.name.startsWith(only));
 console.log(`fuzzing ${targets.length} decoders, ${inputs.toLocaleString('en-US')} inputs each, seed ${seed}`);
 let failed = 0;
 let total = 0;

@@ -47,6 +47,7 @@ import { Status } from '../core/status';
 import type { Transport } from '../transport';
 import type { MessageHandler, MqttClientOptions, MqttMessage } from './client';
 import { PacketType as T } from './constants';
+import { utf8Get, utf8Put, utf8Size } from '../core/utf8-compact';
 
 /** The lean client: {@link MqttClient}'s 3.1.1 API (see `createMqttLite`). */
 export interface MqttLite {
@@ -75,60 +76,6 @@ export interface MqttLite {
   disconnect(): number;
   /** Does all pending work at time `now` (uint32 ms): connect, read, keep alive, send. */
   poll(now: number): void;
-}
-
-/**
- * UTF-8 length of `s` (MQTT 3.1.1 §1.5.3), or -1 when it holds a lone
- * surrogate (not encodable) or U+0000 (§1.5.3: must not appear).
- */
-function utf8Length(s: string): number {
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (!c) return -1;
-    if ((c & 0xf800) === 0xd800) {
-      if (c > 0xdbff || (s.charCodeAt(++i) & 0xfc00) !== 0xdc00) return -1;
-      n++;
-    }
-    n += c < 0x80 ? 1 : c < 0x800 ? 2 : 3;
-  }
-  return n;
-}
-
-/** Writes `s` (checked by {@link utf8Length}) as UTF-8 at `b[o]`; returns the end. */
-function utf8Write(s: string, b: Uint8Array, o: number): number {
-  for (let i = 0; i < s.length; i++) {
-    let c = s.charCodeAt(i);
-    if (c < 0x80) b[o++] = c;
-    else {
-      if (c < 0x800) b[o++] = 0xc0 | (c >> 6);
-      else {
-        if ((c & 0xf800) === 0xd800) {
-          c = 0x10000 + ((c & 0x3ff) << 10) + (s.charCodeAt(++i) & 0x3ff);
-          b[o++] = 0xf0 | (c >> 18);
-          b[o++] = 0x80 | ((c >> 12) & 63);
-        } else b[o++] = 0xe0 | (c >> 12);
-        b[o++] = 0x80 | ((c >> 6) & 63);
-      }
-      b[o++] = 0x80 | (c & 63);
-    }
-  }
-  return o;
-}
-
-/** Decodes UTF-8 `b[s..e)` into a string (allocates; no validation). */
-function utf8Read(b: Uint8Array, s: number, e: number): string {
-  let r = '';
-  while (s < e) {
-    let c = b[s++];
-    if (c > 0xbf) {
-      const n = c > 0xef ? 3 : c > 0xdf ? 2 : 1;
-      c &= 0x3f >> n;
-      for (let k = 0; k < n; k++) c = (c << 6) | (b[s++] & 63);
-    }
-    r += c > 0xffff ? String.fromCharCode(0xd7c0 + (c >> 10), 0xdc00 | (c & 0x3ff)) : String.fromCharCode(c);
-  }
-  return r;
 }
 
 /**
@@ -248,11 +195,11 @@ export function createMqttLite(o: MqttClientOptions): MqttLite {
     qos: 0,
     retain: false,
     dup: false,
-    topic: () => utf8Read(rx, m.topicOffset, m.topicOffset + m.topicLength),
-    text: () => utf8Read(rx, m.payloadOffset, m.payloadOffset + m.payloadLength),
+    topic: () => utf8Get(rx, m.topicOffset, m.topicOffset + m.topicLength),
+    text: () => utf8Get(rx, m.payloadOffset, m.payloadOffset + m.payloadLength),
     // Allocates the filter's bytes (MqttClient's does not); a bad filter matches nothing.
     matches: (f: string) => {
-      const n = utf8Length(f);
+      const n = utf8Size(f);
       const b = new Uint8Array(n < 0 ? 0 : n + 2);
       if (n >= 0) str(b, 0, f);
       return n > 0 && topicMatch(b, rx, m.topicOffset, m.topicOffset + m.topicLength);
@@ -314,7 +261,7 @@ export function createMqttLite(o: MqttClientOptions): MqttLite {
 
   /** Writes `s` as a UTF-8 string with its 2-byte length (§1.5.3); returns the end. */
   function str(b: Uint8Array, at: number, s: string): number {
-    const e = utf8Write(s, b, at + 2);
+    const e = utf8Put(s, b, at + 2);
     b[at] = (e - at - 2) >> 8;
     b[at + 1] = e - at - 2;
     return e;
@@ -403,7 +350,7 @@ export function createMqttLite(o: MqttClientOptions): MqttLite {
       b[at++] = id >> 8;
       b[at++] = id;
     }
-    if (typeof p === 'string') return utf8Write(p, b, at);
+    if (typeof p === 'string') return utf8Put(p, b, at);
     if (p) b.set(p, at);
     return at + (p ? p.length : 0);
   }
@@ -464,19 +411,19 @@ export function createMqttLite(o: MqttClientOptions): MqttLite {
     const w = o.will;
     const user = o.username;
     const pw = o.password;
-    let rem = 12 + utf8Length(o.clientId);
+    let rem = 12 + utf8Size(o.clientId);
     let flags = o.cleanSession === false ? 0 : 2;
     if (w) {
       flags |= 4 | (w.qos << 3) | (w.retain ? 32 : 0);
-      rem += 4 + utf8Length(w.topic) + (typeof w.payload === 'string' ? utf8Length(w.payload) : w.payload.length);
+      rem += 4 + utf8Size(w.topic) + (typeof w.payload === 'string' ? utf8Size(w.payload) : w.payload.length);
     }
     if (user !== undefined) {
       flags |= 128;
-      rem += 2 + utf8Length(user);
+      rem += 2 + utf8Size(user);
     }
     if (pw !== undefined) {
       flags |= 64;
-      rem += 2 + (typeof pw === 'string' ? utf8Length(pw) : pw.length);
+      rem += 2 + (typeof pw === 'string' ? utf8Size(pw) : pw.length);
     }
     const at = total(rem) > max ? -1 : room(total(rem));
     if (at < 0) return lost(Status.TooLarge);
@@ -731,10 +678,10 @@ export function createMqttLite(o: MqttClientOptions): MqttLite {
       return Status.Ok;
     },
     publish(topic: string, p: Uint8Array | string | null, qos: number, retain: boolean): number {
-      const tl = utf8Length(topic);
-      const pl = typeof p === 'string' ? utf8Length(p) : p ? p.length : 0;
+      const tl = utf8Size(topic);
+      const pl = typeof p === 'string' ? utf8Size(p) : p ? p.length : 0;
       if (tl < 0 || pl < 0) return Status.InvalidUtf8;
-      if (!tl || topic.indexOf('+') >= 0 || topic.indexOf('#') >= 0) return Status.InvalidTopic;
+      if (!tl || topic.indexOf('+') >= 0 || topic.indexOf('#') >= 0 || topic.indexOf('\0') >= 0) return Status.InvalidTopic;
       const rem = 2 + tl + (qos ? 2 : 0) + pl;
       const n = total(rem);
       if (n > max) return Status.TooLarge;
@@ -762,9 +709,9 @@ export function createMqttLite(o: MqttClientOptions): MqttLite {
       return qos ? id : Status.Ok;
     },
     subscribe(filter: string, qos: number, handler: MessageHandler | null): number {
-      const fl = utf8Length(filter);
+      const fl = utf8Size(filter);
       if (fl < 0) return Status.InvalidUtf8;
-      if (!fl) return Status.InvalidTopic;
+      if (!fl || filter.indexOf('\0') >= 0) return Status.InvalidTopic;
       let k = sf.indexOf(filter);
       if (k < 0) k = sf.indexOf(null);
       if (total(fl + 5) > max) return Status.TooLarge;

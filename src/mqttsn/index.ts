@@ -17,3 +17,5 @@ export {
 export { SnClient, SnState } from './client';
 export type { SnClientOptions, SnWill } from './client';
 export { SnTopics, SnGateways, snTag, snTagTopic, snIdIndex } from './state';
+export type { SnLite } from './lite';
+export { createSnLite } from './lite';

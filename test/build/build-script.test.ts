@@ -42,7 +42,7 @@ describe('build() › missing protocol entries', () => {
       'note: skipping fieldmq/mqttsn: src/mqttsn/index.ts does not exist yet',
       'note: skipping fieldmq/mqtt311-client: src/mqtt/lite.ts does not exist yet',
       'note: skipping fieldmq/mqtt5-client: src/mqtt/client.ts does not exist yet',
-      'note: skipping fieldmq/mqttsn-client: src/mqttsn/client.ts does not exist yet',
+      'note: skipping fieldmq/mqttsn-client: src/mqttsn/lite.ts does not exist yet',
       'note: skipping fieldmq/mqttsn-client-full: src/mqttsn/client.ts does not exist yet',
     ]);
     expect(r.bundles.map((b) => `${b.platform}:${b.specifier}`)).toEqual(['espruino:fieldmq', 'moddable:fieldmq']);

@@ -9,17 +9,19 @@ import { readFileSync } from 'node:fs';
 import vm from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addCached, buildToTemp, espruinoContext, type TempBuild } from './helpers';
-import { formatModules } from '../../scripts/build';
+import { ENTRIES, SWITCH_PROFILES, formatModules } from '../../scripts/build';
 import { decodePacket, encodePacket, MqttPacket, type AnyPacketInfo } from '../../src/mqtt';
 import { decodeMessage, encodeMessage, MsgType, SnMessage, TopicIdType } from '../../src/mqttsn';
 import { utf8Decode } from '../../src/core/utf8';
 import type { MqttClient, MqttClientOptions, MqttMessage } from '../../src/mqtt/client';
 import type { createMqttLite } from '../../src/mqtt/lite';
-import type { SnClient } from '../../src/mqttsn/client';
+import type { SnClient, SnClientOptions } from '../../src/mqttsn/client';
+import type { createSnLite } from '../../src/mqttsn/lite';
 
 let b: TempBuild;
 beforeAll(async () => {
-  b = await buildToTemp();
+  // The shipped bundles, and the full clients with their compile-time switches off.
+  b = await buildToTemp([...ENTRIES, ...SWITCH_PROFILES]);
 });
 afterAll(() => b?.dispose());
 
@@ -31,10 +33,10 @@ describe('where the bytes come from (`npm run build -- --modules`)', () => {
       expect(sizes).toEqual([...sizes].sort((p, q) => q - p));
       expect(sizes.reduce((p, q) => p + q, 0)).toBeLessThanOrEqual(x.bytes);
       expect(sizes.reduce((p, q) => p + q, 0)).toBeGreaterThan(0.9 * x.bytes);
-      expect(x.modules[0]!.path).toBe(specifier.endsWith('mqttsn-client') ? 'src/mqttsn/client.ts' : 'src/mqtt/lite.ts');
+      expect(x.modules[0]!.path).toBe(specifier.endsWith('mqttsn-client') ? 'src/mqttsn/lite.ts' : 'src/mqtt/lite.ts');
     }
     const text = formatModules(b.result);
-    expect(text).toMatch(/fieldmq-mqttsn-client\.min\.js \(\d+ bytes\):\n {2}src\/mqttsn\/client\.ts +\d+ +\d+\.\d %/);
+    expect(text).toMatch(/fieldmq-mqttsn-client\.min\.js \(\d+ bytes\):\n {2}src\/mqttsn\/lite\.ts +\d+ +\d+\.\d %/);
   });
 });
 
@@ -105,6 +107,7 @@ describe.each([
   ['fieldmq/mqtt311-client', 4],
   ['fieldmq/mqtt5-client', 5],
   ['fieldmq/mqtt5-client', 4],
+  ['fieldmq/test-mqttclient-311', 4],
 ] as const)('%s bundle (MQTT protocol level %i)', (specifier, version) => {
   it('connects, subscribes, publishes QoS 1 and 2, receives through its subscription, and reconnects', () => {
     // The 3.1.1 bundle is the lean client (src/mqtt/lite.ts): same options, same API.
@@ -207,11 +210,13 @@ describe('fieldmq/mqtt311-client bundle', () => {
     expect(Object.keys(load<object>('fieldmq/mqtt311-client'))).toEqual(['createMqttLite']);
   });
 
-  it('holds no MQTT 5 code: no property names, no aliases', () => {
-    const x = b.result.bundles.find((y) => y.platform === 'espruino' && y.specifier === 'fieldmq/mqtt311-client')!;
-    const text = readFileSync(x.file, 'utf8');
-    for (const name of ['topicAliasMaximum', 'subscriptionIdentifier', 'userProperties', 'maximumPacketSize', 'payloadFormatIndicator']) {
-      expect(text.includes(name), name).toBe(false);
+  it('holds no MQTT 5 code: no property names, no aliases; nor does MqttClient built with FIELDMQ_MQTT5 off', () => {
+    for (const specifier of ['fieldmq/mqtt311-client', 'fieldmq/test-mqttclient-311']) {
+      const x = b.result.bundles.find((y) => y.platform === 'espruino' && y.specifier === specifier)!;
+      const text = readFileSync(x.file, 'utf8');
+      for (const name of ['topicAliasMaximum', 'subscriptionIdentifier', 'userProperties', 'maximumPacketSize', 'payloadFormatIndicator']) {
+        expect(text.includes(name), `${specifier}: ${name}`).toBe(false);
+      }
     }
   });
 });
@@ -232,14 +237,23 @@ function taken(t: FakeLink): SnMessage[] {
   });
 }
 
-describe.each(['fieldmq/mqttsn-client', 'fieldmq/mqttsn-client-full'])('%s bundle', (specifier) => {
+type SnModule = { SnClient?: typeof SnClient; createSnLite?: typeof createSnLite };
+
+/** The bundle's client: the lean one (`fieldmq/mqttsn-client`) or SnClient, same options, same API. */
+function snClient(mod: SnModule, o: SnClientOptions) {
+  return mod.createSnLite ? mod.createSnLite(o) : new mod.SnClient!(o);
+}
+
+// fieldmq/mqttsn-client is the lean client ("standard" profile); test-snclient-standard is SnClient
+// with the same four switches off; -full is SnClient with everything.
+describe.each(['fieldmq/mqttsn-client', 'fieldmq/test-snclient-standard', 'fieldmq/mqttsn-client-full'])('%s bundle', (specifier) => {
   const full = specifier.endsWith('-full');
 
   it('connects, registers and publishes QoS 1, receives QoS 1, and keeps alive', () => {
-    const mod = load<{ SnClient: typeof SnClient; SnState: Record<string, number> }>(specifier);
+    const mod = load<SnModule>(specifier);
     const t = datagrams();
     const log: unknown[] = [];
-    const c = new mod.SnClient({
+    const c = snClient(mod, {
       transport: t,
       clientId: 'esp',
       gateway: 0,
@@ -258,7 +272,7 @@ describe.each(['fieldmq/mqttsn-client', 'fieldmq/mqttsn-client-full'])('%s bundl
     expect([connect.type, connect.duration, connect.cleanSession]).toEqual([MsgType.CONNECT, 30, true]);
     t.inbox.push(sn({ type: MsgType.CONNACK, returnCode: 0 }));
     poll();
-    expect(c.state()).toBe(mod.SnState.Active);
+    expect(c.state()).toBe(3); // SnState.Active
     const id = c.publish('esp/temp', '20', 1, false);
     poll();
     const [reg] = taken(t);
@@ -288,9 +302,9 @@ describe.each(['fieldmq/mqttsn-client', 'fieldmq/mqttsn-client-full'])('%s bundl
   });
 
   it(full ? 'has QoS 2, sleep, discovery and the Will' : 'answers Unsupported for what the standard profile leaves out', () => {
-    const mod = load<{ SnClient: typeof SnClient }>(specifier);
+    const mod = load<SnModule>(specifier);
     const t = datagrams();
-    const c = new mod.SnClient({ transport: t, clientId: 'esp', gateway: 0, will: { topic: 'w', payload: 'x', qos: 0, retain: false } });
+    const c = snClient(mod, { transport: t, clientId: 'esp', gateway: 0, will: { topic: 'w', payload: 'x', qos: 0, retain: false } });
     c.connect();
     c.poll(1);
     const [connect] = taken(t);
@@ -315,7 +329,7 @@ describe.each(['fieldmq/mqttsn-client', 'fieldmq/mqttsn-client-full'])('%s bundl
       expect(c.willTopicUpdate('w', 0, false)).toBe(unsupported);
       expect(c.willMessageUpdate('y')).toBe(unsupported);
       expect(c.sleep(60)).toBe(unsupported);
-      const none = new mod.SnClient({ transport: datagrams(), clientId: 'x' });
+      const none = snClient(mod, { transport: datagrams(), clientId: 'x' });
       expect(none.connect()).toBe(-4); // no gateway, and no discovery to find one
     }
   });

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import vm from 'node:vm';
-import { build, type BuildResult } from '../../scripts/build';
+import { build, type BuildResult, type EntrySpec } from '../../scripts/build';
 
 export interface TempBuild {
   dir: string;
@@ -16,10 +16,10 @@ export interface TempBuild {
 }
 
 /** Runs the device build into a fresh temp directory. */
-export async function buildToTemp(): Promise<TempBuild> {
+export async function buildToTemp(entries?: readonly EntrySpec[]): Promise<TempBuild> {
   const dir = mkdtempSync(join(tmpdir(), 'fieldmq-build-'));
   const notes: string[] = [];
-  const result = await build({ outDir: dir, log: (l) => notes.push(l) });
+  const result = await build({ outDir: dir, log: (l) => notes.push(l), entries });
   return { dir, result, notes, dispose: () => rmSync(dir, { recursive: true, force: true }) };
 }
 

@@ -1,26 +1,37 @@
 /**
- * Fuzz targets for the MQTT clients as a whole: a connected client
- * (`MqttClient` at MQTT 3.1.1 and 5.0, the lean `createMqttLite` at 3.1.1)
- * is given each input as bytes from its server, through an in-memory stream.
+ * Fuzz targets for the clients as a whole: a connected client (`MqttClient`
+ * at MQTT 3.1.1 and 5.0, the lean `createMqttLite` at 3.1.1; `SnClient` and
+ * the lean `createSnLite`) is given each input as bytes from its server or
+ * gateway, through an in-memory stream or datagram link.
  * Seeds are the spec vectors of the packets a server sends. The invariants,
  * on top of the engine's (never throws):
  * - the client stays within its bounds (`pending` never above `queueSize`);
  * - whatever the input did, it can be brought back to Connected by a plain
  *   reconnect (a CONNACK), so bad input costs a connection at most.
  */
-import type { Transport } from '../../src/transport';
+import type { DatagramTransport } from '../../src/transport';
+import { Status } from '../../src/core/status';
+import { MsgType } from '../../src/mqttsn/constants';
+import { SnClient, type SnClientOptions } from '../../src/mqttsn/client';
+import { createSnLite, type SnLite } from '../../src/mqttsn/lite';
+import { snVectors } from '../fixtures/mqttsn-vectors';
 import { MqttClient, type MqttClientOptions } from '../../src/mqtt/client';
 import { createMqttLite, type MqttLite } from '../../src/mqtt/lite';
 import { MQTT_VECTORS, hexBytes } from '../fixtures/mqtt-vectors';
 import type { FuzzTarget } from './engine';
 
-/** A stream whose server side is the current fuzz input; whatever the client sends is taken and dropped. */
-class InputStream implements Transport {
-  input: Uint8Array = new Uint8Array(0);
-  at = 0;
-  end = 0;
+/**
+ * A link whose other side (server, or gateway as peer 0) sends the current fuzz input: as a byte
+ * stream, or as one datagram (cut to the reader's buffer, the rest dropped). Whatever the client
+ * sends is taken and dropped.
+ */
+class InputLink implements DatagramTransport {
+  private input: Uint8Array = new Uint8Array(0);
+  private at = 0;
+  private end = 0;
   onReadable = null;
   onWritable = null;
+  constructor(private readonly datagram: boolean) {}
   open(): number {
     return 0;
   }
@@ -28,13 +39,19 @@ class InputStream implements Transport {
   state(): number {
     return 2;
   }
+  from(): number {
+    return 0;
+  }
   recv(buf: Uint8Array, off: number, len: number): number {
     const n = Math.min(len, this.end - this.at);
     buf.set(this.input.subarray(this.at, this.at + n), off);
-    this.at += n;
+    this.at = this.datagram ? this.end : this.at + n;
     return n;
   }
   send(_buf: Uint8Array, _off: number, len: number): number {
+    return this.datagram ? Status.Unsupported : len;
+  }
+  sendTo(_buf: Uint8Array, _off: number, len: number): number {
     return len;
   }
   give(b: Uint8Array, len: number): void {
@@ -49,7 +66,7 @@ const CONNACK5 = Uint8Array.of(0x20, 0x03, 0x00, 0x00, 0x00);
 const QUEUE = 8;
 
 function clientTarget(name: string, version: number, make: (o: MqttClientOptions) => MqttLite): FuzzTarget {
-  const link = new InputStream();
+  const link = new InputLink(false);
   let now = 0;
   const c = make({
     transport: link,
@@ -103,4 +120,57 @@ export function mqttClientTargets(): FuzzTarget[] {
     clientTarget('mqtt/client/MqttClient/v5', 5, (o) => new MqttClient(o)),
     clientTarget('mqtt/client/MqttLite/v4', 4, (o) => createMqttLite(o)),
   ];
+}
+
+const SN_CONNACK = Uint8Array.of(0x03, 0x05, 0x00);
+
+function snClientTarget(name: string, make: (o: SnClientOptions) => SnLite): FuzzTarget {
+  const link = new InputLink(true);
+  let now = 0;
+  const c = make({
+    transport: link,
+    clientId: 'fuzz',
+    gateway: 0,
+    keepAlive: 0,
+    maxInflight: 4,
+    maxTopics: 4,
+    maxSubscriptions: 2,
+    packetSize: 128,
+    tRetry: 10,
+    nRetry: 1,
+    tWait: 10,
+    predefined: [['pre/t', 7]],
+    onMessage: () => undefined,
+  });
+  /** Brings the client back to Active (3); its state afterwards. */
+  const activate = (): number => {
+    for (let i = 0; i < 8 && c.state() !== 3; i++) {
+      if (c.state() === 0) c.connect();
+      now = (now + 100) >>> 0;
+      c.poll(now); // sends CONNECT (again)
+      link.give(SN_CONNACK, 3);
+      c.poll(now);
+    }
+    return c.state();
+  };
+  c.subscribe('cmd/#', 1);
+  return {
+    name,
+    seeds: snVectors.filter((v) => v.fields.type !== MsgType.ENCAPSULATED).map((v) => hexBytes(v.hex)),
+    run: (buf, len) => {
+      activate();
+      c.publish('t/x', 'q1', 1, false);
+      c.publish('ab', 'q0', 0, false);
+      link.give(buf, len);
+      now = (now + 1) >>> 0;
+      c.poll(now);
+      return activate();
+    },
+    check: (_buf, _len, result) => (result === 3 ? null : `client not back to Active (state ${result})`),
+  };
+}
+
+/** The MQTT-SN client fuzz targets: one datagram from the gateway per input. */
+export function mqttsnClientTargets(): FuzzTarget[] {
+  return [snClientTarget('mqttsn/client/SnClient', (o) => new SnClient(o)), snClientTarget('mqttsn/client/SnLite', (o) => createSnLite(o))];
 }

@@ -11,9 +11,10 @@
  * "the client's transport received one"), each with a real-time deadline.
  */
 import dgram from 'node:dgram';
-import { afterEach, expect } from 'vitest';
+import { afterEach, beforeEach, expect } from 'vitest';
 import { decodeMessage, MsgType, SnMessage, msgTypeName } from '../../src/mqttsn';
 import { SnClient, type SnClientOptions } from '../../src/mqttsn/client';
+import { createSnLite, type SnLite } from '../../src/mqttsn/lite';
 import { NodeUdpTransport, type NodeUdpOptions } from '../../src/platform/node/udp';
 import { utf8Decode } from '../../src/core/utf8';
 import { WaitingInbox } from '../support/waiting-inbox';
@@ -110,9 +111,36 @@ export function useOpen(): <T extends { close(): void }>(x: T) => T {
   };
 }
 
+/** An MQTT-SN client implementation the suites run against. */
+export interface SnImpl {
+  /** Shown in the test names. */
+  name: string;
+  make(o: SnClientOptions): SnLite;
+  /** Has QoS 2, sleep, discovery and the Will (`SnClient`); the lean client has the "standard" profile only. */
+  full: boolean;
+}
+
+/** `SnClient`, and the lean `createSnLite` (the MQTT-SN device bundle). */
+export const SN_IMPLS: readonly SnImpl[] = [
+  { name: 'SnClient', make: (o) => new SnClient(o), full: true },
+  { name: 'SnLite', make: (o) => createSnLite(o), full: false },
+];
+
+let current: SnImpl = SN_IMPLS[0]!;
+
+/** Makes every {@link Rig} created in the tests of the enclosing `describe` use `impl`. */
+export function useSnImpl(impl: SnImpl): void {
+  beforeEach(() => {
+    current = impl;
+  });
+  afterEach(() => {
+    current = SN_IMPLS[0]!;
+  });
+}
+
 /** The client under test, its transport, the test clock and the callback log. */
 export class Rig {
-  readonly c: SnClient;
+  readonly c: SnLite;
   readonly tr: NodeUdpTransport;
   /** Every callback, in order. */
   readonly ev: Ev[] = [];
@@ -123,7 +151,7 @@ export class Rig {
     this.tr = tr;
     this.t = t0;
     const ev = this.ev;
-    this.c = new SnClient({
+    this.c = current.make({
       transport: tr,
       clientId: 'dev1',
       ...recordEvents(ev),

@@ -1,6 +1,6 @@
 /**
  * Gateway core › the gateway process restarts under a running sensor, end to end over real UDP:
- * fieldmq `SnClient` → gateway → Aedes, with an MQTT.js watcher on the broker.
+ * fieldmq `SnClient` (and the lean `createSnLite`) → gateway → Aedes, with an MQTT.js watcher on the broker.
  *
  * Nothing of the first gateway survives (no persistence): the new one knows neither the
  * device's session nor its topic ids. The device's next PUBLISH comes from an address with no
@@ -13,6 +13,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { startAedes } from '../../support/aedes';
+import { createSnLite } from '../../../src/mqttsn/lite';
+import { SnClient } from '../../../src/mqttsn/client';
 import { Device, Rig, until } from './harness';
 
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
@@ -20,7 +22,12 @@ afterEach(async () => {
   for (const f of cleanups.splice(0).reverse()) await f();
 });
 
-describe('gateway core › the gateway restarts under a running sensor', () => {
+const CLIENTS = [
+  { name: 'SnClient', make: (o: ConstructorParameters<typeof SnClient>[0]) => new SnClient(o) },
+  { name: 'SnLite', make: createSnLite },
+];
+
+for (const client of CLIENTS) describe(`gateway core › the gateway restarts under a running sensor (${client.name})`, () => {
   for (const mode of ['aggregating', 'transparent'] as const) {
     it(`${mode}: a CleanSession=0 device reconnects, registers its topic again, its next QoS 1 reading arrives once, and its subscription is renewed`, async () => {
       const broker = await startAedes();
@@ -30,7 +37,7 @@ describe('gateway core › the gateway restarts under a running sensor', () => {
       const w1 = await first.watcher([[topic, 1]]);
       const published = new Map<number, number>();
       // The device outlives the first gateway: it is not the rig's.
-      const d = await Device.open(first.port, { clientId: `gr-${mode}`, cleanSession: false, tRetry: 300, onPublished: (id, rc) => published.set(id, rc) });
+      const d = await Device.open(first.port, { clientId: `gr-${mode}`, cleanSession: false, tRetry: 300, onPublished: (id, rc) => published.set(id, rc) }, client.make);
       cleanups.push(() => d.close());
       await d.connect();
       d.c.subscribe(`gr/${mode}/cmd`, 1);

@@ -17,6 +17,7 @@ import { expect } from 'vitest';
 import mqtt, { type MqttClient } from 'mqtt';
 import { decodeForwarder, decodeMessage, MsgType, SnForwarderHeader, SnMessage, msgTypeName } from '../../../src/mqttsn';
 import { SnClient, type SnClientOptions } from '../../../src/mqttsn/client';
+import type { SnLite } from '../../../src/mqttsn/lite';
 import { NodeUdpTransport } from '../../../src/platform/node/udp';
 import { utf8Decode } from '../../../src/core/utf8';
 import { Gateway } from '../../../gateway/gateway';
@@ -229,7 +230,7 @@ export class Device {
   private timer: NodeJS.Timeout;
 
   private constructor(
-    readonly c: SnClient,
+    readonly c: SnLite,
     readonly tr: NodeUdpTransport,
     /** Every callback, in order (taken by {@link Device.event}). */
     readonly ev: Ev[],
@@ -238,11 +239,12 @@ export class Device {
     this.timer = setInterval(() => this.poll(), 5);
   }
 
-  static async open(gwPort: number, opts: Partial<SnClientOptions> & { clientId: string }): Promise<Device> {
+  /** A device on the gateway at `gwPort`, running `SnClient` or the client `make` builds (the lean `createSnLite`). */
+  static async open(gwPort: number, opts: Partial<SnClientOptions> & { clientId: string }, make: (o: SnClientOptions) => SnLite = (o) => new SnClient(o)): Promise<Device> {
     const tr = new NodeUdpTransport({ localAddress: '127.0.0.1', address: '127.0.0.1', port: gwPort });
     await tr.ready();
     const ev: Ev[] = [];
-    const c = new SnClient({
+    const c = make({
       transport: tr,
       gateway: 0,
       tRetry: 500,
@@ -504,8 +506,8 @@ export class Rig {
     return r;
   }
 
-  async device(opts: Partial<SnClientOptions> & { clientId: string }): Promise<Device> {
-    const d = await Device.open(this.port, opts);
+  async device(opts: Partial<SnClientOptions> & { clientId: string }, make?: (o: SnClientOptions) => SnLite): Promise<Device> {
+    const d = await Device.open(this.port, opts, make);
     this.devices.push(d);
     return d;
   }

@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, afterEach, describe, expect, it } from 'vitest';
 import { MsgType, TopicIdType } from '../../../src/mqttsn';
 import { requireMosquitto, startMosquitto, type MosquittoBroker } from '../../support/mosquitto';
+import { createSnLite } from '../../../src/mqttsn/lite';
 import { badDatagrams, Rig, until, type Device } from './harness';
 
 const run = requireMosquitto();
@@ -49,6 +50,46 @@ describe.skipIf(!run)('gateway core against Mosquitto', () => {
   }
 
   for (const mode of ['transparent', 'aggregating'] as const) {
+    it(`${mode}: the lean client (createSnLite) publishes QoS -1/0/1 on registered, pre-defined and short topics, and gets its wildcard subscription`, async () => {
+      rig = await Rig.start({ mode, brokerUrl: broker.url, config: { predefinedTopics: [{ clientId: '*', topic: `pre/${mode}`, id: 7 }] } });
+      const w = await rig.watcher([[`lite/${mode}/#`, 1], [`pre/${mode}`, 1], ['lt', 1]]);
+      const published: [number, number][] = [];
+      const d = await rig.device({ clientId: `lite-${mode}`, keepAlive: 5, predefined: [[`pre/${mode}`, 7]], onPublished: (id, rc) => published.push([id, rc]) }, createSnLite);
+      await d.connect();
+      const id = d.c.publish(`lite/${mode}/q1`, 'one', 1, true); // REGISTER first, then PUBLISH
+      expect(d.c.publish(`lite/${mode}/q0`, 'zero', 0, false)).toBe(0);
+      expect(d.c.publish(7, 'minus-one', -1, false)).toBe(0);
+      expect(d.c.publish('lt', 'short', 1, false)).toBeGreaterThan(0);
+      d.poll();
+      expect((await w.message(`lite/${mode}/q1`, 'one')).qos).toBe(1);
+      expect((await w.message(`lite/${mode}/q0`, 'zero')).qos).toBe(0);
+      await w.message(`pre/${mode}`, 'minus-one');
+      await w.message('lt', 'short');
+      await until('both QoS 1 messages acknowledged', () => published.length === 2);
+      expect(published[0]).toEqual([id, 0]);
+      // Retained: a later subscriber gets it with the retain flag.
+      const late = await rig.watcher([[`lite/${mode}/q1`, 1]]);
+      expect((await late.message(`lite/${mode}/q1`, 'one')).retain).toBe(true);
+      d.c.subscribe(`cmd/${mode}/+`, 1);
+      d.poll();
+      expect((await d.event('ack'))[3]).toBe(0);
+      for (const qos of [0, 1] as const) {
+        await w.publish(`cmd/${mode}/go`, `q${qos}`, qos);
+        const m = await d.event('message');
+        expect([m[1], m[4], m[5]]).toEqual([`cmd/${mode}/go`, `q${qos}`, qos]); // named: the gateway REGISTERed it first
+      }
+      d.c.unsubscribe(`cmd/${mode}/+`);
+      d.poll();
+      expect((await d.event('ack', (e) => e[1] === 'UNSUBSCRIBE'))[3]).toBe(0);
+      await w.publish(`cmd/${mode}/go`, 'after', 1);
+      d.c.publish(`lite/${mode}/q1`, 'marker', 1, false);
+      d.poll();
+      await w.message(`lite/${mode}/q1`, 'marker');
+      expect(d.ev.filter((e) => e[0] === 'message')).toEqual([]);
+      // 1 QoS -1, 1 QoS 0, 2 QoS 1 in; out: QoS 0 and QoS 1 once each.
+      expect([...rig.metrics.messagesIn]).toEqual([1, 1, 3, 0]);
+    });
+
     it(`${mode}: a flood of malformed datagrams during traffic both ways: every one counted, the good client loses nothing`, async () => {
       rig = await Rig.start({ mode, brokerUrl: broker.url });
       const w = await rig.watcher([[`flood/${mode}/up`, 1]]);
