@@ -86,6 +86,8 @@ export interface EntrySpec {
   espruino: string;
   /** File name (without `.js`) of the bundle in `dist/moddable/`. */
   moddable: string;
+  /** An Espruino runtime adapter: no Moddable bundle, not in the manifest. */
+  espruinoOnly?: boolean;
   /** Switches turned off for this bundle (all others are on). */
   off?: readonly FlagName[];
   /**
@@ -186,6 +188,10 @@ export const ENTRIES: readonly EntrySpec[] = [
     profile: 'SnClient "full": standard + QoS 2, sleep, gateway discovery and failover, Will',
     internal: SN_INTERNAL,
   },
+  // The Espruino adapters, one per bundle, to go with a client bundle (`fieldmq.min.js` has them all).
+  { specifier: 'fieldmq/espruino-tcp', source: 'src/platform/espruino/tcp.ts', espruino: 'fieldmq-espruino-tcp.min.js', moddable: '', espruinoOnly: true },
+  { specifier: 'fieldmq/espruino-udp', source: 'src/platform/espruino/udp.ts', espruino: 'fieldmq-espruino-udp.min.js', moddable: '', espruinoOnly: true },
+  { specifier: 'fieldmq/espruino-serial', source: 'src/platform/espruino/serial.ts', espruino: 'fieldmq-espruino-serial.min.js', moddable: '', espruinoOnly: true },
 ];
 
 /**
@@ -331,7 +337,7 @@ export async function build(options: BuildOptions = {}): Promise<BuildResult> {
   for (const e of entries) {
     if (present.includes(e)) continue;
     rmSync(join(espDir, e.espruino), { force: true });
-    rmSync(join(modDir, e.moddable + '.js'), { force: true });
+    if (!e.espruinoOnly) rmSync(join(modDir, e.moddable + '.js'), { force: true });
   }
 
   const common: esbuild.BuildOptions = {
@@ -379,13 +385,12 @@ export async function build(options: BuildOptions = {}): Promise<BuildResult> {
 
       const modText = mod.outputFiles![0].contents;
       const espText = esp.outputFiles![0].contents;
-      writeFileSync(modFile, modText);
       writeFileSync(espFile, espText);
       const violations = check ? checkEspruinoSource(esp.outputFiles![0].text) : [];
-      return [
-        { platform: 'espruino', specifier: e.specifier, file: espFile, bytes: espText.length, gzip: gzipSize(espText), exports, violations, modules: moduleBytes(esp) },
-        { platform: 'moddable', specifier: e.specifier, file: modFile, bytes: modText.length, gzip: gzipSize(modText), exports, violations: [], modules: moduleBytes(mod) },
-      ];
+      const espInfo: BundleInfo = { platform: 'espruino', specifier: e.specifier, file: espFile, bytes: espText.length, gzip: gzipSize(espText), exports, violations, modules: moduleBytes(esp) };
+      if (e.espruinoOnly) return [espInfo];
+      writeFileSync(modFile, modText);
+      return [espInfo, { platform: 'moddable', specifier: e.specifier, file: modFile, bytes: modText.length, gzip: gzipSize(modText), exports, violations: [], modules: moduleBytes(mod) }];
     }),
   );
 
@@ -403,8 +408,9 @@ export async function build(options: BuildOptions = {}): Promise<BuildResult> {
  */
 export function moddableManifest(entries: readonly EntrySpec[]): { modules: Record<string, string>; preload: string[] } {
   const modules: Record<string, string> = {};
-  for (const e of entries) modules[e.specifier] = './' + e.moddable;
-  return { modules, preload: entries.map((e) => e.specifier) };
+  const mod = entries.filter((e) => !e.espruinoOnly);
+  for (const e of mod) modules[e.specifier] = './' + e.moddable;
+  return { modules, preload: mod.map((e) => e.specifier) };
 }
 
 /** Bytes per source module of a one-output build, largest first (the generated entry left out). */

@@ -30,13 +30,15 @@ const INDEX = "export * from './core';\nexport * from './mqtt';\nexport * from '
 
 /** The client bundles (issue #3), one per profile. */
 const CLIENTS = ['fieldmq/mqtt311-client', 'fieldmq/mqtt5-client', 'fieldmq/mqttsn-client', 'fieldmq/mqttsn-client-full'];
+/** The Espruino adapter bundles (no Moddable bundle). */
+const ADAPTERS = ['fieldmq/espruino-tcp', 'fieldmq/espruino-udp', 'fieldmq/espruino-serial'];
 
 describe('build() › missing protocol entries', () => {
   it('skips them with a note and still builds src/index.ts without them', async () => {
     const root = scratchRoot({ 'index.ts': INDEX });
     const notes: string[] = [];
     const r = await build({ root, log: (l) => notes.push(l) });
-    expect(r.skipped.map((s) => s.specifier)).toEqual(['fieldmq/mqtt', 'fieldmq/mqttsn', ...CLIENTS]);
+    expect(r.skipped.map((s) => s.specifier)).toEqual(['fieldmq/mqtt', 'fieldmq/mqttsn', ...CLIENTS, ...ADAPTERS]);
     expect(notes).toEqual([
       'note: skipping fieldmq/mqtt: src/mqtt/index.ts does not exist yet',
       'note: skipping fieldmq/mqttsn: src/mqttsn/index.ts does not exist yet',
@@ -44,6 +46,9 @@ describe('build() › missing protocol entries', () => {
       'note: skipping fieldmq/mqtt5-client: src/mqtt/client.ts does not exist yet',
       'note: skipping fieldmq/mqttsn-client: src/mqttsn/lite.ts does not exist yet',
       'note: skipping fieldmq/mqttsn-client-full: src/mqttsn/client.ts does not exist yet',
+      'note: skipping fieldmq/espruino-tcp: src/platform/espruino/tcp.ts does not exist yet',
+      'note: skipping fieldmq/espruino-udp: src/platform/espruino/udp.ts does not exist yet',
+      'note: skipping fieldmq/espruino-serial: src/platform/espruino/serial.ts does not exist yet',
     ]);
     expect(r.bundles.map((b) => `${b.platform}:${b.specifier}`)).toEqual(['espruino:fieldmq', 'moddable:fieldmq']);
     expect(r.bundles[0].exports).toContain('ByteRing');
@@ -53,7 +58,7 @@ describe('build() › missing protocol entries', () => {
   it('builds a protocol entry as soon as it exists', async () => {
     const root = scratchRoot({ 'index.ts': INDEX, 'mqttsn/index.ts': "export const PROTOCOL = 'MQTT-SN';\n" });
     const r = await build({ root, log: () => {} });
-    expect(r.skipped.map((s) => s.specifier)).toEqual(['fieldmq/mqtt', ...CLIENTS]);
+    expect(r.skipped.map((s) => s.specifier)).toEqual(['fieldmq/mqtt', ...CLIENTS, ...ADAPTERS]);
     const sn = r.bundles.find((b) => b.platform === 'espruino' && b.specifier === 'fieldmq/mqttsn')!;
     expect(sn.exports).toEqual(['PROTOCOL']);
     expect(readFileSync(sn.file, 'utf8')).toContain('module.exports={PROTOCOL:');
