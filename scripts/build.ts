@@ -155,7 +155,7 @@ export const ENTRIES: readonly EntrySpec[] = [
     espruino: 'fieldmq-mqtt311-client.min.js',
     moddable: 'fieldmq-mqtt311-client',
     budget: 6 * 1024,
-    limit: 7936,
+    limit: 8448,
     profile:
       'createMqttLite, the lean MQTT 3.1.1 client: QoS 0-2 both ways, outbox and resend, will, auth, subscriptions, keep-alive, reconnect, oversize skipping, onWritable',
   },
@@ -175,7 +175,7 @@ export const ENTRIES: readonly EntrySpec[] = [
     espruino: 'fieldmq-mqttsn-client.min.js',
     moddable: 'fieldmq-mqttsn-client',
     budget: 4 * 1024,
-    limit: 7168,
+    limit: 7424,
     profile:
       'createSnLite, the lean MQTT-SN client ("standard"): connect, REGISTER, predefined and short topics, QoS -1/0/1 both ways, (un)subscribe, keep-alive, retries; no QoS 2, sleep, discovery or Will',
   },

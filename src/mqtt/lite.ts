@@ -40,8 +40,10 @@
  * the message has no `propertiesOffset` / `propertiesLength`), and the UTF-8
  * validation of inbound topics (a malformed topic from the server is
  * delivered as decoded, not refused). `MqttMessage.matches` allocates here.
- * Outbound strings are checked: a topic with a wildcard, an empty one or a
- * lone surrogate is refused.
+ * What the application gives it is checked as `MqttClient` checks it (a
+ * topic with a wildcard, an empty one, a malformed filter, a QoS out of range,
+ * a lone surrogate), and so is every packet the server sends: anything
+ * malformed or out of place ends the connection (§4.8).
  */
 import { Status } from '../core/status';
 import type { Transport } from '../transport';
@@ -100,6 +102,19 @@ function topicMatch(f: Uint8Array, b: Uint8Array, s: number, e: number): boolean
   return s === e;
 }
 
+/**
+ * True when `f` is not a valid topic filter (§4.7.1): `#` only as the whole
+ * last level, `+` only as a whole level, no U+0000.
+ */
+function badFilter(f: string): boolean {
+  for (let i = 0; i < f.length; i++) {
+    const c = f.charCodeAt(i);
+    if (!c) return true;
+    if ((c === 0x23 || c === 0x2b) && ((i && f.charCodeAt(i - 1) !== 0x2f) || (i + 1 < f.length && (c === 0x23 || f.charCodeAt(i + 1) !== 0x2f)))) return true;
+  }
+  return false;
+}
+
 /** Index of `v` in `a`, or -1 (a loop: not every runtime's typed arrays have `indexOf`). */
 function indexIn(a: Uint16Array | Int32Array, v: number): number {
   for (let i = 0; i < a.length; i++) if (a[i] === v) return i;
@@ -140,17 +155,17 @@ const enum Q {
  */
 export function createMqttLite(o: MqttClientOptions): MqttLite {
   const t: Transport = o.transport;
-  const max = o.maxPacketSize || 1024;
+  const max = o.maxPacketSize ?? 1024;
   const rx = new Uint8Array(max * 2);
   const tx = new Uint8Array(max * 2);
-  const qn = o.queueSize || 16;
+  const qn = o.queueSize ?? 16;
   /** Outbox: slot k holds `ql[k]` bytes at `qd[k * max]` (0: free); `qo[0..qc)` are the used slots in order. */
   const qd = new Uint8Array(qn * max);
   const ql = new Int32Array(qn);
   const qt = new Int32Array(qn);
   const qo = new Int32Array(qn);
-  const in2 = new Uint16Array(o.maxInbound || 32);
-  const ns = o.maxSubscriptions || 8;
+  const in2 = new Uint16Array(o.maxInbound ?? 32);
+  const ns = o.maxSubscriptions ?? 8;
   /** Subscriptions: filter, its UTF-8 bytes, QoS, handler, packet id awaiting SUBACK; unsubscribed ones awaiting UNSUBACK. */
   const sf: (string | null)[] = [];
   const sb: (Uint8Array | null)[] = [];
@@ -256,7 +271,7 @@ export function createMqttLite(o: MqttClientOptions): MqttLite {
 
   /** Bytes of a packet with `rem` bytes after its fixed header. */
   function total(rem: number): number {
-    return rem < 128 ? rem + 2 : rem < 16384 ? rem + 3 : rem + 4;
+    return rem < 128 ? rem + 2 : rem < 16384 ? rem + 3 : rem < 2097152 ? rem + 4 : rem + 5;
   }
 
   /** Writes `s` as a UTF-8 string with its 2-byte length (§1.5.3); returns the end. */
@@ -317,7 +332,7 @@ export function createMqttLite(o: MqttClientOptions): MqttLite {
   /** Sends queued outbox messages in order while the in-flight limit and the output allow. */
   function pump(): void {
     if (st !== 4) return;
-    const limit = o.maxInflight || 8;
+    const limit = o.maxInflight ?? 8;
     let inflight = 0;
     for (let i = 0; i < qc; i++) if (qt[qo[i]] >> 18) inflight++;
     for (let i = 0; i < qc; ) {
@@ -389,8 +404,8 @@ export function createMqttLite(o: MqttClientOptions): MqttLite {
     t.close();
     if (o.reconnect === false) st = 0;
     else {
-      const hi = o.reconnectMax || 60000;
-      let d = o.reconnectMin || 1000;
+      const hi = o.reconnectMax ?? 60000;
+      let d = o.reconnectMin ?? 1000;
       for (let i = 0; i < attempts && d < hi; i++) d *= 2;
       if (d > hi) d = hi;
       delay = Math.floor(d / 2 + (d / 2) * (o.random || Math.random)()); // "equal jitter": [d/2, d)
@@ -411,21 +426,30 @@ export function createMqttLite(o: MqttClientOptions): MqttLite {
     const w = o.will;
     const user = o.username;
     const pw = o.password;
-    let rem = 12 + utf8Size(o.clientId);
+    let bad = 0;
+    /** Bytes of a string field or binary data (§1.5.3); a lone surrogate marks the CONNECT bad. */
+    const size = (d: Uint8Array | string): number => {
+      if (typeof d !== 'string') return d.length;
+      const n = utf8Size(d);
+      if (n < 0) bad = 1;
+      return n;
+    };
+    let rem = 12 + size(o.clientId);
     let flags = o.cleanSession === false ? 0 : 2;
     if (w) {
       flags |= 4 | (w.qos << 3) | (w.retain ? 32 : 0);
-      rem += 4 + utf8Size(w.topic) + (typeof w.payload === 'string' ? utf8Size(w.payload) : w.payload.length);
+      rem += 4 + size(w.topic) + size(w.payload);
     }
     if (user !== undefined) {
       flags |= 128;
-      rem += 2 + utf8Size(user);
+      rem += 2 + size(user);
     }
     if (pw !== undefined) {
       flags |= 64;
-      rem += 2 + (typeof pw === 'string' ? utf8Size(pw) : pw.length);
+      rem += 2 + size(pw);
     }
-    const at = total(rem) > max ? -1 : room(total(rem));
+    if (bad) return lost(Status.InvalidUtf8);
+    const at = room(total(rem)); // CONNECT may use the whole send buffer (twice maxPacketSize)
     if (at < 0) return lost(Status.TooLarge);
     let e = head(at, tx, 0x10, rem);
     tx.set([0, 4, 77, 81, 84, 84, 4, flags, kas >> 8, kas], e); // "MQTT", level 4 (§3.1.2)
@@ -520,6 +544,7 @@ export function createMqttLite(o: MqttClientOptions): MqttLite {
           if (k < 5) break; // need more bytes
           return protocolError(Status.Malformed);
         }
+        if (k > 2 && !c) return protocolError(Status.Malformed); // §2.2.3: not in its shortest form
         len += k;
         if (len > max) {
           // A PUBLISH over our maximum is skipped and acknowledged (a server keeping the
@@ -529,11 +554,13 @@ export function createMqttLite(o: MqttClientOptions): MqttLite {
           if (have < max) break;
           rxp = p + max;
           skip = len - max;
-          if (!packet(p, k, max, len)) return protocolError(Status.TooLarge);
+          const r = packet(p, k, max, len);
+          if (r) return protocolError(r === Status.Full ? r : Status.TooLarge);
         } else {
           if (len > have) break;
           rxp = p + len; // taken before it is handled: a callback that polls again goes on after it
-          if (!packet(p, k, len, 0)) return protocolError(Status.Malformed);
+          const r = packet(p, k, len, 0);
+          if (r) return protocolError(r);
         }
         if (st < 3) return;
       }
@@ -547,9 +574,10 @@ export function createMqttLite(o: MqttClientOptions): MqttLite {
   /**
    * Handles the packet at `rx[p..p+len)` whose fixed header is `k` bytes
    * (`big`: a skipped oversize PUBLISH of that size, only its first `len`
-   * bytes here). Returns false when it is malformed or not one a server sends.
+   * bytes here). Returns 0, or the Status that ends the connection: Malformed,
+   * or ProtocolError for a packet the server may not send now.
    */
-  function packet(p: number, k: number, len: number, big: number): boolean {
+  function packet(p: number, k: number, len: number, big: number): number {
     const h = rx[p];
     const type = h >> 4;
     const b = p + k;
@@ -557,14 +585,17 @@ export function createMqttLite(o: MqttClientOptions): MqttLite {
     const n = big ? 2 : e - b; // an oversize PUBLISH is only read to its packet id
     const id = (rx[b] << 8) | rx[b + 1];
     if (type === T.PUBLISH) {
+      if (st !== 4) return Status.ProtocolError;
       const qos = (h >> 1) & 3;
       const to = b + 2;
       let po = to + id; // `id` holds the topic length here
-      if (qos > 2 || !id || po + (qos ? 2 : 0) > e || st !== 4) return false;
+      // §3.3.1.2: no QoS 3; §3.3.1.1: no DUP at QoS 0; §3.3.2.1: a topic name, within the packet.
+      if (qos > 2 || (!qos && h & 8) || !id || po + (qos ? 2 : 0) > e) return Status.Malformed;
+      for (let i = to; i < po; i++) if (rx[i] === 0x23 || rx[i] === 0x2b || !rx[i]) return Status.Malformed; // §4.7.1, §1.5.3
       const pk = qos ? (rx[po] << 8) | rx[po + 1] : 0;
       if (qos) {
         po += 2;
-        if (!pk) return false;
+        if (!pk) return Status.Malformed; // §2.3.1: packet id 0
       }
       m.topicOffset = to;
       m.topicLength = id;
@@ -577,10 +608,7 @@ export function createMqttLite(o: MqttClientOptions): MqttLite {
         // Exactly once (§4.3.3): deliver on first receipt, acknowledge every time.
         if (indexIn(in2, pk) < 0) {
           const j = indexIn(in2, 0);
-          if (j < 0) {
-            protocolError(Status.Full); // over maxInbound
-            return true;
-          }
+          if (j < 0) return Status.Full; // over maxInbound
           in2[j] = pk;
           deliver(big);
         }
@@ -589,15 +617,19 @@ export function createMqttLite(o: MqttClientOptions): MqttLite {
         deliver(big);
         if (qos) ack(T.PUBACK, pk);
       }
-      return true;
+      return 0;
     }
     // Every other packet a server sends has flags 0 (PUBREL: 2) and a fixed body size (§2.2.2).
-    if ((h & 15) !== (type === T.PUBREL ? 2 : 0) || n !== (type === T.PINGRESP ? 0 : type === T.SUBACK ? 3 : 2)) return false;
-    if (st === 3) {
-      if (type !== T.CONNACK || rx[b] > 1) return false;
+    if ((h & 15) !== (type === T.PUBREL ? 2 : 0) || n !== (type === T.PINGRESP ? 0 : type === T.SUBACK ? 3 : 2)) return Status.Malformed;
+    if (type === T.CONNACK) {
+      if (st !== 3) return Status.ProtocolError;
+      // §3.2.2: Session Present is bit 0 only, and 0 with a refusal; return codes 0..5.
+      if (rx[b] > 1 || rx[b + 1] > 5 || (rx[b] && rx[b + 1])) return Status.Malformed;
       connack(rx[b] === 1, rx[b + 1]);
-      return true;
+      return 0;
     }
+    if (st === 3) return Status.ProtocolError;
+    if (type !== T.PINGRESP && !id) return Status.Malformed; // §2.3.1: packet id 0
     if (type === T.PUBACK || type === T.PUBCOMP) complete(id, 0);
     else if (type === T.PUBREC) {
       const i = find(id);
@@ -609,21 +641,23 @@ export function createMqttLite(o: MqttClientOptions): MqttLite {
       ack(T.PUBCOMP, id);
     } else if (type === T.SUBACK || type === T.UNSUBACK) {
       const sub = type === T.SUBACK;
+      const code = rx[b + 2];
+      if (sub && code > 2 && code !== 0x80) return Status.Malformed; // §3.9.3
       const ids = sub ? si : ui;
       const i = indexIn(ids, id);
       if (i >= 0) {
         const f = (sub ? sf : uf)[i] as string;
         ids[i] = 0;
         if (sub) {
-          call(o.onSubscribed, f, rx[b + 2]);
+          call(o.onSubscribed, f, code);
         } else {
           uf[i] = null;
           call(o.onUnsubscribed, f, 0);
         }
       }
     } else if (type === T.PINGRESP) pingOut = false;
-    else return false; // CONNACK twice, or a packet only a client sends
-    return true;
+    else return Status.ProtocolError; // a packet only a client sends
+    return 0;
   }
 
   function complete(id: number, code: number): void {
@@ -678,6 +712,8 @@ export function createMqttLite(o: MqttClientOptions): MqttLite {
       return Status.Ok;
     },
     publish(topic: string, p: Uint8Array | string | null, qos: number, retain: boolean): number {
+      if (qos > 2) qos = 2; // as MqttClient: the server's maximum (3.1.1: 2)
+      if (!(qos >= 0)) return Status.BadParameter;
       const tl = utf8Size(topic);
       const pl = typeof p === 'string' ? utf8Size(p) : p ? p.length : 0;
       if (tl < 0 || pl < 0) return Status.InvalidUtf8;
@@ -710,8 +746,9 @@ export function createMqttLite(o: MqttClientOptions): MqttLite {
     },
     subscribe(filter: string, qos: number, handler: MessageHandler | null): number {
       const fl = utf8Size(filter);
+      if (!(qos >= 0 && qos <= 2)) return Status.BadParameter;
       if (fl < 0) return Status.InvalidUtf8;
-      if (!fl || filter.indexOf('\0') >= 0) return Status.InvalidTopic;
+      if (!fl || badFilter(filter)) return Status.InvalidTopic;
       let k = sf.indexOf(filter);
       if (k < 0) k = sf.indexOf(null);
       if (total(fl + 5) > max) return Status.TooLarge;
@@ -766,7 +803,7 @@ export function createMqttLite(o: MqttClientOptions): MqttLite {
       }
       const ts = t.state();
       if (!ts) return lost(Status.Closed);
-      const late = ((now - since) >>> 0) > (o.connectTimeout || 10000);
+      const late = ((now - since) >>> 0) > (o.connectTimeout ?? 10000);
       if (st === 2) {
         if (ts === 2) sendConnect();
         else if (late) lost(Status.Timeout);
@@ -774,8 +811,8 @@ export function createMqttLite(o: MqttClientOptions): MqttLite {
       }
       read();
       if (st === 3) {
-        if (late) lost(Status.Timeout);
-        return;
+        if (late) return lost(Status.Timeout);
+        return flush(); // the rest of a CONNECT the transport took only part of
       }
       if (st !== 4) return;
       if (ka) {

@@ -59,7 +59,7 @@
 import { Status } from '../core/status';
 import { elapsed } from '../core/clock';
 import { writeU16 } from '../core/bytes';
-import { utf8Decode } from '../core/utf8';
+import { utf8Decode, utf8Length } from '../core/utf8';
 import { MessageQueue } from '../core/queue';
 import { BROADCAST, type DatagramTransport } from '../transport';
 import { MsgType, ReturnCode, TopicIdType } from './constants';
@@ -1078,8 +1078,14 @@ export class SnClient {
     }
   }
 
-  /** The topic table entry for normal topic `name`, added when new. */
+  /**
+   * The topic table entry for normal topic `name`, added when new; a name no
+   * REGISTER could carry (empty: BadParameter; U+0000 or a lone surrogate:
+   * InvalidUtf8) is refused here, before a request waits on it for ever.
+   */
   private name_(name: string): number {
+    if (!name) return Status.BadParameter;
+    if (utf8Length(name) < 0 || name.indexOf('\0') >= 0) return Status.InvalidUtf8;
     const i = this.tp_.find(name, TopicIdType.Normal);
     return i < 0 ? this.tp_.add(name, 0, TopicIdType.Normal, this.q_) : i;
   }

@@ -75,7 +75,7 @@ export interface SnLite {
  * size, 100 + the least size for a variable one, -2 for DISCONNECT (0 or 2),
  * -1 for a type a client never gets.
  */
-const BODY = [3, 1, 101, -1, -1, 1, 0, -1, 0, -1, 105, 5, 105, 5, 2, 2, 2, -1, -1, 6, -1, 2, 100, 0, -2, -1, 1, -1, 1];
+const BODY = [3, 1, 101, -1, -1, 1, 0, -1, 0, -1, 105, 5, 105, 5, 2, 2, 2, -1, -1, 6, -1, 2, 100, 0, -2, -1, -1, 1, -1, 1];
 
 /**
  * Builds the lean MQTT-SN client from {@link SnClientOptions} (`will`,
@@ -274,7 +274,9 @@ export function createSnLite(o: SnClientOptions): SnLite {
     let e: number;
     if (k === M.CONNECT) {
       const n = utf8Size(o.clientId);
-      if (n < 0 || tot(n + 4) > size) return err(Status.TooLarge);
+      if (n < 0 || o.clientId.indexOf('\0') >= 0) return err(Status.InvalidUtf8);
+      if (tot(n + 4) > size) return err(Status.NoMemory);
+      if (ka > 65535000) return err(Status.BadParameter); // Duration is 16 bits (§5.4.4)
       e = hdr(tx, 0, M.CONNECT, n + 4);
       tx[e] = cs ? 4 : 0;
       tx[e + 1] = 1; // ProtocolId
@@ -283,7 +285,7 @@ export function createSnLite(o: SnClientOptions): SnLite {
     } else if (k === M.REGISTER) {
       const name = tn[qi[qs(0)]] as string;
       const n = utf8Size(name);
-      if (n < 0 || tot(n + 4) > size) return err(Status.TooLarge);
+      if (tot(n + 4) > size) return err(Status.NoMemory);
       e = hdr(tx, 0, M.REGISTER, n + 4);
       w16(tx, e, 0);
       w16(tx, e + 2, wm);
@@ -368,21 +370,32 @@ export function createSnLite(o: SnClientOptions): SnLite {
     st = g >= 0 ? 2 : 0;
   }
 
-  /**
-   * A request of `type` with an `n`-byte body into a free queue slot, written
-   * by `w(body offset)`; `i` its topic index. Returns `Status.Ok` or a negative Status.
-   */
-  function enq(type: number, id: number, i: number, n: number, w: (e: number) => void): number {
+  /** A free queue slot for a request of `type` with an `n`-byte body: its body's offset (the header written), or a negative Status. */
+  function slot(type: number, n: number): number {
     if (!st) return Status.IllegalState;
     if (qc === qn) return Status.Full;
     if (tot(n) > size) return Status.TooLarge;
-    const s = qs(qc);
-    w(hdr(qd, s * size, type, n));
+    return hdr(qd, qs(qc) * size, type, n);
+  }
+
+  /** Appends the request just written into the free slot: MsgType, MsgId, topic index, body size. */
+  function push(type: number, id: number, i: number, n: number): void {
+    const s = qs(qc++);
     ql[s] = tot(n);
     qt[s] = (type << 16) | id;
     qi[s] = i;
-    qc++;
-    return Status.Ok;
+  }
+
+  /**
+   * 0 when `topic` can go in a message: a topic id 0..65535, a short name, or
+   * a non-empty name without lone surrogates or U+0000 (§5.3.11, §6.7); else
+   * `Status.BadParameter` (id, empty name) or `Status.InvalidUtf8`.
+   */
+  function check(topic: string | number): number {
+    if (typeof topic === 'number') return (topic & 0xffff) === topic ? 0 : Status.BadParameter;
+    if (short(topic)) return 0;
+    if (!topic) return Status.BadParameter;
+    return utf8Size(topic) < 0 || topic.indexOf('\0') >= 0 ? Status.InvalidUtf8 : 0;
   }
 
   /** Topic fields of `topic`: [TopicIdType, topic id] (a name: [0, 0]). */
@@ -392,19 +405,28 @@ export function createSnLite(o: SnClientOptions): SnLite {
     return 0;
   }
 
-  /** SUBSCRIBE or UNSUBSCRIBE (§5.4.15, §5.4.17): the MsgId or a negative Status. */
+  /** SUBSCRIBE or UNSUBSCRIBE (§5.4.15, §5.4.17) of a checked `topic`: the MsgId or a negative Status. */
   function sub(topic: string | number, qos: number, type: number, i: number): number {
     const tk2 = kind(topic);
-    const n = tk2 ? 2 : utf8Size(topic as string);
-    if (n < 0) return Status.InvalidUtf8;
+    const n = (tk2 ? 2 : utf8Size(topic as string)) + 3;
     const id = nextId();
-    const r = enq(type, id, i, n + 3, (e) => {
-      qd[e] = (qos << 5) | (tk2 >> 16);
-      w16(qd, e + 1, id);
-      if (tk2) w16(qd, e + 3, tk2);
-      else utf8Put(topic as string, qd, e + 3);
-    });
-    return r < 0 ? r : id;
+    const e = slot(type, n);
+    if (e < 0) return e;
+    qd[e] = (qos << 5) | (tk2 >> 16);
+    w16(qd, e + 1, id);
+    if (tk2) w16(qd, e + 3, tk2);
+    else utf8Put(topic as string, qd, e + 3);
+    push(type, id, i, n);
+    return id;
+  }
+
+  /** Writes PUBLISH's body (§5.4.12) at `a[e]`: flags, topic id (`tk2`'s low 16 bits), MsgId, data. */
+  function body(a: Uint8Array, e: number, flags: number, tk2: number, id: number, payload: Uint8Array | string): void {
+    a[e] = flags | (tk2 >> 16);
+    w16(a, e + 1, tk2);
+    w16(a, e + 3, id);
+    if (typeof payload === 'string') utf8Put(payload, a, e + 5);
+    else a.set(payload, e + 5);
   }
 
   // ── input ─────────────────────────────────────────────────────────────
@@ -432,6 +454,7 @@ export function createSnLite(o: SnClientOptions): SnLite {
       if ((f & 3) === 3) return Status.Unsupported;
       if ((f & 0x60) === 0x60 && !(f & 3)) return Status.Malformed; // QoS -1 with a normal topic id (§6.8)
     }
+    if (mt === M.SUBACK && (rx[b] & 0x60) === 0x60) return Status.Malformed; // granted QoS -1 (§5.4.16)
     return 0;
   }
 
@@ -586,12 +609,20 @@ export function createSnLite(o: SnClientOptions): SnLite {
     willMessageUpdate: () => Status.Unsupported,
     register(name: string): number {
       if (!st) return Status.IllegalState;
+      const r = name ? check(name) : Status.BadParameter;
+      if (r) return r;
       const i = named(name);
-      return i < 0 ? i : enq(M.REGISTER, 0, i, 0, () => undefined);
+      if (i < 0) return i;
+      const e = slot(M.REGISTER, 0); // a marker: the REGISTER is written when it is sent
+      if (e < 0) return e;
+      push(M.REGISTER, 0, i, 0);
+      return Status.Ok;
     },
     publish(topic: string | number, payload: Uint8Array | string, qos: number, retain: boolean): number {
-      if (qos > 1) return qos === 2 ? Status.Unsupported : Status.BadParameter;
+      if (qos > 1) return Status.Unsupported; // no QoS 2 in this client
       if (qos < -1) return Status.BadParameter;
+      const bad = check(topic);
+      if (bad) return bad;
       let tk2 = kind(topic);
       let i = -1;
       if (!tk2) {
@@ -607,28 +638,27 @@ export function createSnLite(o: SnClientOptions): SnLite {
       }
       const pl = typeof payload === 'string' ? utf8Size(payload) : payload.length;
       if (pl < 0) return Status.InvalidUtf8;
-      const w = (a: Uint8Array, e: number, id: number): void => {
-        a[e] = ((qos & 3) << 5) | (retain ? 0x10 : 0) | (tk2 >> 16);
-        w16(a, e + 1, tk2);
-        w16(a, e + 3, id);
-        if (typeof payload === 'string') utf8Put(payload, a, e + 5);
-        else a.set(payload, e + 5);
-      };
+      const flags = ((qos & 3) << 5) | (retain ? 0x10 : 0);
       if (qos < 0) {
         // §6.8: sent at once, no connection needed.
-        if (tot(pl + 5) > size) return Status.TooLarge;
+        if (tot(pl + 5) > size) return Status.NoMemory;
         if (g < 0) return Status.IllegalState;
-        w(tx, hdr(tx, 0, M.PUBLISH, pl + 5), 0);
+        body(tx, hdr(tx, 0, M.PUBLISH, pl + 5), flags, tk2, 0, payload);
         x.sendTo(tx, 0, tot(pl + 5), g, 0);
         return 0;
       }
       const id = qos ? nextId() : 0;
-      const r = enq(M.PUBLISH, id, i, pl + 5, (e) => w(qd, e, id));
-      return r < 0 ? r : id;
+      const e = slot(M.PUBLISH, pl + 5);
+      if (e < 0) return e;
+      body(qd, e, flags, tk2, id, payload);
+      push(M.PUBLISH, id, i, pl + 5);
+      return id;
     },
     subscribe(topic: string | number, qos: number): number {
-      if (qos > 1) return qos === 2 ? Status.Unsupported : Status.BadParameter;
+      if (qos > 1) return Status.Unsupported; // no QoS 2 in this client
       if (qos < 0) return Status.BadParameter;
+      const bad = check(topic);
+      if (bad) return bad;
       let j = sb.indexOf(topic);
       let i = -1;
       if (j < 0) j = sb.indexOf(null);
@@ -646,6 +676,8 @@ export function createSnLite(o: SnClientOptions): SnLite {
       return r;
     },
     unsubscribe(topic: string | number): number {
+      const bad = check(topic);
+      if (bad) return bad;
       const j = sb.indexOf(topic);
       const r = sub(topic, 0, M.UNSUBSCRIBE, -1);
       if (r > 0 && j >= 0) sb[j] = null;

@@ -214,6 +214,116 @@ for (const impl of IMPLS) {
       expect(c.pending).toBe(3);
     });
   });
+
+  describe(`${impl.name} › what the application gives it`, () => {
+    it('a CONNECT the transport takes a few bytes at a time still goes out whole, and the session comes up', async () => {
+      const b = await scripted(4);
+      const transport = new NodeTcpTransport({ host: '127.0.0.1', port: b.port });
+      const send = transport.send.bind(transport);
+      let calls = 0;
+      // 5 bytes, then "full" until the next try: the rest waits for the client's next flush.
+      transport.send = (buf, off, len) => (calls++ % 2 ? 0 : send(buf, off, Math.min(len, 5)));
+      const { c, until } = make(b, { transport, username: 'user-name', password: 'secret' }, impl.make);
+      c.start(1000);
+      await until(() => c.state === ClientState.Connected, 'CONNACK');
+      expect(b.of(1)).toHaveLength(1);
+    });
+
+    it('refuses filters with misplaced wildcards and a QoS out of range; a publish above QoS 2 goes as QoS 2', async () => {
+      const b = await scripted(4);
+      const { c, until, connect } = make(b, {}, impl.make);
+      await connect();
+      expect(['a/#/b', 'a+', 'a/b#', '#/a', 'x\u0000'].map((f) => c.subscribe(f, 1, null))).toEqual([-10, -10, -10, -10, -10]); // InvalidTopic
+      expect(c.subscribe('a/+', 3, null)).toBe(-5); // BadParameter
+      expect(c.subscribe('+/a/#', 2, null)).toBe(0);
+      expect(c.publish('t', 'x', 3, false)).toBeGreaterThan(0);
+      await until(() => b.of(3).length === 1 && b.of(8).length === 1, 'the PUBLISH and the one SUBSCRIBE');
+      expect(b.of(3)[0].qos).toBe(2);
+      expect(c.state).toBe(ClientState.Connected);
+    });
+
+    it('a CONNECT with a lone surrogate in a string is not sent, and the attempt is given up', async () => {
+      const b = await scripted(4);
+      const reasons: number[] = [];
+      const { c, until } = make(b, { username: 'bad\ud800', reconnect: false, onDisconnect: (r) => reasons.push(r) }, impl.make);
+      c.start(1000);
+      await until(() => c.state === ClientState.Idle, 'the attempt given up');
+      expect(b.of(1)).toEqual([]);
+    });
+
+    it('maxInbound 0 takes no inbound QoS 2 message: the connection ends with Full', async () => {
+      const b = await scripted(4);
+      const reasons: number[] = [];
+      const { c, until, connect } = make(b, { maxInbound: 0, onDisconnect: (r) => reasons.push(r) }, impl.make);
+      await connect();
+      b.send({ type: 3, topic: 'x', payload: 'q2', qos: 2, packetId: 3 });
+      await until(() => c.state === ClientState.Waiting, 'the link dropped');
+      expect(reasons).toEqual([-11]); // Status.Full
+    });
+  });
+
+  describe(`${impl.name} › bad input from the server (MQTT 3.1.1)`, () => {
+    const cases: [string, number[]][] = [
+      ['SUBACK with packet id 0', [0x90, 0x03, 0x00, 0x00, 0x00]],
+      ['UNSUBACK with packet id 0', [0xb0, 0x02, 0x00, 0x00]],
+      ['PUBREL with packet id 0', [0x62, 0x02, 0x00, 0x00]],
+      ['SUBACK with return code 0x03', [0x90, 0x03, 0x00, 0x01, 0x03]],
+      ['PUBLISH QoS 0 with DUP', [0x38, 0x05, 0x00, 0x01, 0x74, 0x68, 0x69]],
+      ['PUBLISH with + in its topic name', [0x30, 0x05, 0x00, 0x02, 0x61, 0x2b, 0x78]],
+      ['PUBLISH with # in its topic name', [0x30, 0x05, 0x00, 0x02, 0x61, 0x23, 0x78]],
+      ['PUBLISH with an empty topic name', [0x30, 0x03, 0x00, 0x00, 0x78]],
+      ['Remaining Length not in its shortest form', [0xd0, 0x80, 0x00]],
+      ['a second CONNACK', [0x20, 0x02, 0x00, 0x00]],
+      ['a packet only a client sends (SUBSCRIBE)', [0x82, 0x06, 0x00, 0x01, 0x00, 0x01, 0x61, 0x00]],
+    ];
+    for (const [name, bytes] of cases) {
+      it(`${name}: the connection ends, nothing is reported from it, and the client reconnects`, async () => {
+        const b = await scripted(4);
+        const seen: string[] = [];
+        const reasons: number[] = [];
+        const { c, t, until, connect } = make(
+          b,
+          {
+            onDisconnect: (r) => reasons.push(r),
+            onMessage: (m) => seen.push('message ' + m.topic()),
+            onSubscribed: (f, code) => seen.push(`suback ${f} ${code}`),
+            onUnsubscribed: (f) => seen.push('unsuback ' + f),
+          },
+          impl.make,
+        );
+        await connect();
+        c.subscribe('a/b', 1, null);
+        await until(() => seen.length === 1, 'the real SUBACK');
+        seen.length = 0;
+        b.sendRaw(Uint8Array.from(bytes));
+        await until(() => c.state === ClientState.Waiting, 'the link dropped');
+        expect(reasons).toHaveLength(1);
+        expect(reasons[0]).toBeLessThan(0);
+        expect(seen).toEqual([]);
+        t.now += 60_000;
+        await until(() => c.state === ClientState.Connected && b.connections === 2, 'reconnected');
+      });
+    }
+
+    for (const [name, connack] of [
+      ['a CONNACK with return code 9', [0x20, 0x02, 0x00, 0x09]],
+      ['a CONNACK refusing with Session Present set', [0x20, 0x02, 0x01, 0x05]],
+    ] as const) {
+      it(`${name}: malformed, not reported as a refusal`, async () => {
+        const b = await scripted(4);
+        b.connack = null;
+        const codes: number[] = [];
+        const reasons: number[] = [];
+        const { c, until } = make(b, { reconnect: false, onConnect: (code) => codes.push(code), onDisconnect: (r) => reasons.push(r) }, impl.make);
+        c.start(1000);
+        await until(() => b.of(1).length === 1, 'CONNECT');
+        b.sendRaw(Uint8Array.from(connack));
+        await until(() => c.state === ClientState.Idle, 'the attempt ended');
+        expect(codes).toEqual([]);
+        expect(reasons).toHaveLength(1);
+      });
+    }
+  });
 }
 
 describe('MqttClient › MQTT 5 limits from CONNACK', () => {

@@ -153,6 +153,24 @@ for (const impl of SN_IMPLS) describe(impl.name, () => {
       expect(rig.c.publish('ab', '2', 1, false)).toBeGreaterThan(0);
       expect(rig.c.publish('ab', '3', 1, false)).toBe(-11);
     });
+
+    it('refuses a topic that cannot go in a message, and sends nothing: an empty name, U+0000 or a lone surrogate in a name, an id outside 0..65535', async () => {
+      rig = await Rig.create(gw, { keepAlive: 0 });
+      await rig.connect(gw);
+      expect(rig.c.publish('', 'x', 1, false)).toBe(-5); // BadParameter
+      expect(rig.c.publish('a\u0000b', 'x', 1, false)).toBe(-9); // InvalidUtf8
+      expect(rig.c.publish('a/\ud800', 'x', 0, false)).toBe(-9);
+      expect(rig.c.publish(70000, 'x', -1, false)).toBe(-5);
+      expect(rig.c.publish(-1, 'x', 0, false)).toBe(-5);
+      expect(rig.c.subscribe('', 1)).toBe(-5);
+      expect(rig.c.subscribe('x\u0000/#', 1)).toBe(-9);
+      expect(rig.c.subscribe(65536, 0)).toBe(-5);
+      expect(rig.c.unsubscribe('')).toBe(-5);
+      rig.quiet(); // nothing went out, and nothing is left to renew
+      expect(rig.c.publish('ok', 'x', 0, false)).toBe(0);
+      rig.poll();
+      expect((await gw.expect(MsgType.PUBLISH)).text).toBe('x');
+    });
   });
 
   describe('pre-defined and short topics (§6.7)', () => {

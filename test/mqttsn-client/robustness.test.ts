@@ -45,6 +45,7 @@ for (const impl of SN_IMPLS) describe(impl.name, () => {
       ['REGISTER with an empty topic name', [0x06, 0x0a, 0x00, 0x01, 0x00, 0x01], -3],
       ['REGISTER with invalid UTF-8', [0x07, 0x0a, 0x00, 0x01, 0x00, 0x01, 0xc0], -9],
       ['SUBACK too short', [0x05, 0x13, 0x00, 0x00, 0x01], -3],
+      ['SUBACK granting QoS -1', [0x08, 0x13, 0x60, 0x00, 0x01, 0x00, 0x01, 0x00], -3],
     ];
     // The lean client does not validate the UTF-8 of a name the gateway REGISTERs (see below).
     for (const [name, bytes, status] of cases.filter((c) => impl.full || !c[0].includes('UTF-8'))) {
@@ -57,6 +58,15 @@ for (const impl of SN_IMPLS) describe(impl.name, () => {
         await stillWorks();
       });
     }
+
+    it('WILLTOPICRESP and WILLMSGRESP nobody asked for are ignored, not counted as bad', async () => {
+      await rig.deliver(gw, new Uint8Array([0x03, 0x1b, 0x00]));
+      await rig.deliver(gw, new Uint8Array([0x03, 0x1d, 0x00]));
+      expect(rig.c.dropped).toBe(0);
+      expect(rig.take()).toEqual([]);
+      rig.quiet();
+      await stillWorks();
+    });
 
     if (!impl.full)
       it('REGISTER with invalid UTF-8: the lean client takes the name as decoded and acknowledges it', async () => {
