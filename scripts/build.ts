@@ -175,9 +175,9 @@ export const ENTRIES: readonly EntrySpec[] = [
     espruino: 'fieldmq-mqttsn-client.min.js',
     moddable: 'fieldmq-mqttsn-client',
     budget: 4 * 1024,
-    limit: 7424,
+    limit: 7936,
     profile:
-      'createSnLite, the lean MQTT-SN client ("standard"): connect, REGISTER, predefined and short topics, QoS -1/0/1 both ways, (un)subscribe, keep-alive, retries; no QoS 2, sleep, discovery or Will',
+      'createSnLite, the lean MQTT-SN client ("standard" + sleep): connect, REGISTER, predefined and short topics, QoS -1/0/1 both ways, (un)subscribe, keep-alive, retries, sleep; no QoS 2, discovery or Will',
   },
   {
     specifier: 'fieldmq/mqttsn-client-full',

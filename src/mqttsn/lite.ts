@@ -1,15 +1,15 @@
 /**
  * The lean MQTT-SN 1.2 device client: {@link SnClient}'s "standard" profile
- * (the four switches of `src/flags.ts` off) with the same options, methods and
- * callbacks, in one closure, for boards where program text is RAM (issue #3:
+ * (QoS 2, discovery and the Will off, see `src/flags.ts`) plus sleep, with the
+ * same options, methods and callbacks, in one closure, for boards where program text is RAM (issue #3:
  * the MQTT-SN client bundle). It writes the messages a client sends and reads
  * the ones a gateway sends in place, without the shared codec, and keeps its
  * state in closure variables the minifier shortens to one letter (see
  * `src/mqtt/lite.ts` for the same choice on the MQTT side). Both clients run
  * through the same test suites (`test/mqttsn-client/`).
  *
- * Behaviour, as {@link SnClient} without QoS 2, sleep, discovery and the Will
- * (see its TSDoc for the choices the spec leaves open):
+ * Behaviour, as {@link SnClient} without QoS 2, discovery and the Will (see
+ * its TSDoc for the choices the spec leaves open):
  * - CONNECT / CONNACK with CleanSession and keep-alive to the configured
  *   `gateway` (§6.2, §6.3); PINGREQ when nothing was sent for the keep-alive
  *   period (§6.11); DISCONNECT (§6.12).
@@ -23,9 +23,13 @@
  *   registers it again and resends once.
  * - SUBSCRIBE / UNSUBSCRIBE by name, wildcard filter, pre-defined id or short
  *   name (§6.9), kept in a fixed table and renewed in a new session.
- * - `sleep`, `searchGateway`, `willTopicUpdate`, `willMessageUpdate` and
- *   QoS 2 answer `Status.Unsupported`; an inbound QoS 2 PUBLISH is dropped
- *   with `onError(Unsupported)`.
+ * - The sleep cycle (§6.14): `sleep(seconds)` sends DISCONNECT with the
+ *   duration; asleep, the client wakes after it with PINGREQ carrying its
+ *   ClientId, takes what the gateway buffered, and sleeps again on PINGRESP
+ *   (or after N_RETRY unanswered PINGREQs).
+ * - `searchGateway`, `willTopicUpdate`, `willMessageUpdate` and QoS 2 answer
+ *   `Status.Unsupported`; an inbound QoS 2 PUBLISH is dropped with
+ *   `onError(Unsupported)`.
  *
  * Differences from {@link SnClient}: a datagram of a type the client never
  * expects from a gateway (CONNECT, WILLTOPIC, ...) is dropped as
@@ -42,7 +46,7 @@ import type { SnClientOptions } from './client';
 export interface SnLite {
   /** Datagrams dropped because they did not decode (§5). */
   readonly dropped: number;
-  /** Where the client is: 0 Disconnected, 2 Connecting, 3 Active, 6 Disconnecting (`SnState`). */
+  /** Where the client is: 0 Disconnected, 2 Connecting, 3 Active, 4 Asleep, 5 Awake, 6 Disconnecting (`SnState`). */
   state(): number;
   /** Peer handle of the gateway. */
   gateway(): number;
@@ -50,7 +54,7 @@ export interface SnLite {
   connect(): number;
   /** Ends the session with DISCONNECT (§6.12): `Status.Ok`. */
   disconnect(): number;
-  /** `Status.Unsupported` (no sleep in this client). */
+  /** Sleeps `duration` seconds (1..65535) with DISCONNECT(duration) (§6.14): `Status.Ok`, `Status.BadParameter` or `Status.IllegalState`. */
   sleep(duration: number): number;
   /** `Status.Unsupported` (no discovery in this client). */
   searchGateway(): number;
@@ -79,8 +83,8 @@ const BODY = [3, 1, 101, -1, -1, 1, 0, -1, 0, -1, 105, 5, 105, 5, 2, 2, 2, -1, -
 
 /**
  * Builds the lean MQTT-SN client from {@link SnClientOptions} (`will`,
- * `maxInbound`, `maxGateways`, `tSearchGw`, `nAdv`, `radius`, `random`,
- * `onSleep`, `onWake` and `onGateway` are not used). `gateway` is required to
+ * `maxInbound`, `maxGateways`, `tSearchGw`, `nAdv`, `radius`, `random` and
+ * `onGateway` are not used). `gateway` is required to
  * connect. Every buffer and table is allocated here.
  *
  * @example
@@ -132,6 +136,9 @@ export function createSnLite(o: SnClientOptions): SnLite {
   /** The connection was lost: the next CONNACK renews topic ids and subscriptions. */
   let rs = false;
   let lt = 0;
+  /** Sleep duration (s) requested or in force (0: a plain DISCONNECT), and when the asleep period began (§6.14). */
+  let sd = 0;
+  let sa = 0;
   let hw = -1;
   let mid = 0;
   let now = 0;
@@ -290,6 +297,14 @@ export function createSnLite(o: SnClientOptions): SnLite {
       w16(tx, e, 0);
       w16(tx, e + 2, wm);
       e = utf8Put(name, tx, e + 4);
+    } else if (k === M.DISCONNECT && sd) {
+      e = hdr(tx, 0, k, 2); // with the sleep duration (§6.14)
+      w16(tx, e, sd);
+      e += 2;
+    } else if (k === M.PINGREQ && st === 5) {
+      // Awake (§6.14): the ClientId asks for what the gateway buffered.
+      const n = utf8Size(o.clientId);
+      e = utf8Put(o.clientId, tx, hdr(tx, 0, k, n));
     } else e = hdr(tx, 0, k, 0); // PINGREQ, DISCONNECT
     raw(tx, 0, e);
   }
@@ -356,11 +371,30 @@ export function createSnLite(o: SnClientOptions): SnLite {
   function fail(): void {
     const t = k;
     k = 0;
-    if (st === 6) st = 0;
+    if (st === 5) {
+      // Awake and no PINGRESP: back to sleep, and try again after the duration (§6.14).
+      err(Status.Timeout);
+      zz();
+    } else if (st === 6 && !sd) st = 0;
     else {
       if (queued(t) || t === M.REGISTER) done(Status.Timeout);
       lost();
     }
+  }
+
+  /** Asleep from now on (§6.14). */
+  function zz(): void {
+    st = 4;
+    sa = now;
+    if (o.onSleep) o.onSleep();
+  }
+
+  /** DISCONNECT (with a sleep duration when `d` > 0) once nothing else is outstanding. */
+  function bye(d: number): void {
+    dup();
+    k = 0;
+    sd = d;
+    st = 6;
   }
 
   function lost(): void {
@@ -463,6 +497,7 @@ export function createSnLite(o: SnClientOptions): SnLite {
     if (h !== g) return; // only the gateway in use is listened to
     const t = mt;
     let rc = 0;
+    if (st === 5) rt = now; // §6.14: while awake, anything but PINGRESP restarts T_RETRY
     if (t === M.CONNACK) {
       if (st === 2 && k) {
         k = 0;
@@ -496,12 +531,18 @@ export function createSnLite(o: SnClientOptions): SnLite {
     } else if (t === M.PUBLISH) pub();
     else if (t === M.PINGREQ) ack(M.PINGRESP, 0, 0, 0);
     else if (t === M.PINGRESP) {
-      if (k === M.PINGREQ) k = 0;
+      if (k === M.PINGREQ) {
+        k = 0;
+        if (st === 5) zz(); // the buffered messages are in: back to sleep
+      }
     } else if (t === M.DISCONNECT) {
       if (st === 6) {
+        // Our DISCONNECT answered (or crossed by the gateway's own).
         k = 0;
-        st = 0;
-      } else if (st > 2) {
+        if (sd) zz();
+        else st = 0;
+      } else if (st > 2 && st !== 4) {
+        // (Asleep: a late second answer to our sleeping DISCONNECT.)
         // §6.12: unsolicited: set the connection up again; the gateway may have restarted.
         err(Status.Closed);
         dup();
@@ -596,14 +637,15 @@ export function createSnLite(o: SnClientOptions): SnLite {
     },
     disconnect(): number {
       if (st < 3) st = k = 0;
-      else {
-        dup();
-        k = 0;
-        st = 6;
-      }
+      else bye(0);
       return Status.Ok;
     },
-    sleep: () => Status.Unsupported,
+    sleep(duration: number): number {
+      if (!(duration >= 1 && duration <= 65535)) return Status.BadParameter;
+      if (st < 3) return Status.IllegalState;
+      bye(duration);
+      return Status.Ok;
+    },
     searchGateway: () => Status.Unsupported,
     willTopicUpdate: () => Status.Unsupported,
     willMessageUpdate: () => Status.Unsupported,
@@ -704,7 +746,14 @@ export function createSnLite(o: SnClientOptions): SnLite {
       if (k) return; // waiting for an answer
       if (st === 2) snd(M.CONNECT);
       else if (st === 6) snd(M.DISCONNECT);
-      else if (st === 3) {
+      else if (st === 4) {
+        if (((now - sa) >>> 0) >= sd * 1000) {
+          // §6.14: wake up and ask for what the gateway buffered.
+          st = 5;
+          if (o.onWake) o.onWake();
+          snd(M.PINGREQ);
+        }
+      } else if (st === 3) {
         // Subscriptions to renew in this session (see CONNACK), as queue slots allow.
         for (let j = 0; j < sb.length; j++) {
           const s = sb[j];

@@ -328,7 +328,20 @@ describe.each(['fieldmq/mqttsn-client', 'fieldmq/test-snclient-standard', 'field
       expect(c.searchGateway()).toBe(unsupported);
       expect(c.willTopicUpdate('w', 0, false)).toBe(unsupported);
       expect(c.willMessageUpdate('y')).toBe(unsupported);
-      expect(c.sleep(60)).toBe(unsupported);
+      // The lean client (fieldmq/mqttsn-client) sleeps; SnClient's standard profile does not.
+      const lean = specifier === 'fieldmq/mqttsn-client';
+      expect(c.sleep(60)).toBe(lean ? 0 : unsupported);
+      if (lean) {
+        c.poll(4);
+        const [bye] = taken(t);
+        expect([bye.type, bye.duration]).toEqual([MsgType.DISCONNECT, 60]);
+        t.inbox.push(sn({ type: MsgType.DISCONNECT }));
+        c.poll(5);
+        expect(c.state()).toBe(4); // SnState.Asleep
+        c.poll(5 + 60_000);
+        const [ping] = taken(t);
+        expect([ping.type, utf8Decode(ping.data ?? new Uint8Array(0), ping.dataOffset, ping.dataOffset + ping.dataLength)]).toEqual([MsgType.PINGREQ, 'esp']);
+      }
       const none = snClient(mod, { transport: datagrams(), clientId: 'x' });
       expect(none.connect()).toBe(-4); // no gateway, and no discovery to find one
     }

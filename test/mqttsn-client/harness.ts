@@ -116,7 +116,7 @@ export interface SnImpl {
   /** Shown in the test names. */
   name: string;
   make(o: SnClientOptions): SnLite;
-  /** Has QoS 2, sleep, discovery and the Will (`SnClient`); the lean client has the "standard" profile only. */
+  /** Has QoS 2, discovery and the Will (`SnClient`); the lean client has the "standard" profile plus sleep. */
   full: boolean;
 }
 

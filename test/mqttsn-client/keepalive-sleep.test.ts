@@ -76,7 +76,7 @@ for (const impl of SN_IMPLS) describe(impl.name, () => {
     });
   });
 
-  if (impl.full) describe('sleeping client (§6.14)', () => {
+  describe('sleeping client (§6.14)', () => {
     async function asleep(duration: number, opts: Parameters<typeof Rig.create>[1] = {}): Promise<void> {
       rig = await Rig.create(gw, { keepAlive: 60, ...opts });
       await rig.connect(gw);
@@ -102,17 +102,20 @@ for (const impl of SN_IMPLS) describe(impl.name, () => {
       await rig.deliver(gw, { type: MsgType.PUBLISH, qos: 1, topicIdType: TopicIdType.Short, topicId: t1, msgId: 11, text: 'b1' });
       const ack = await gw.expect(MsgType.PUBACK);
       expect([ack.m.msgId, ack.m.returnCode]).toEqual([11, 0]);
-      await rig.deliver(gw, { type: MsgType.PUBLISH, qos: 2, topicIdType: TopicIdType.Short, topicId: t1, msgId: 12, text: 'b2' });
-      await gw.expect(MsgType.PUBREC);
-      await rig.deliver(gw, { type: MsgType.PUBREL, msgId: 12 });
-      await gw.expect(MsgType.PUBCOMP);
+      if (impl.full) {
+        // QoS 2 (the lean client has none: see "the gateway's PUBLISH" for how it drops one).
+        await rig.deliver(gw, { type: MsgType.PUBLISH, qos: 2, topicIdType: TopicIdType.Short, topicId: t1, msgId: 12, text: 'b2' });
+        await gw.expect(MsgType.PUBREC);
+        await rig.deliver(gw, { type: MsgType.PUBREL, msgId: 12 });
+        await gw.expect(MsgType.PUBCOMP);
+      }
       await rig.deliver(gw, { type: MsgType.PUBLISH, qos: 0, topicIdType: TopicIdType.Short, topicId: t1, text: 'b3' });
       expect(rig.c.state()).toBe(SnState.Awake);
       await rig.deliver(gw, { type: MsgType.PINGRESP });
       expect(rig.c.state()).toBe(SnState.Asleep);
       expect(rig.take()).toEqual([
         ['message', null, t1, 2, 'b1', 1, false],
-        ['message', null, t1, 2, 'b2', 2, false],
+        ...(impl.full ? [['message', null, t1, 2, 'b2', 2, false]] : []),
         ['message', null, t1, 2, 'b3', 0, false],
         ['sleep'],
       ]);

@@ -155,6 +155,13 @@ for (const impl of SN_IMPLS) describe(impl.name, () => {
       expect([pa.m.topicId, pa.m.msgId, pa.m.returnCode]).toEqual([3, 9, 2]);
     });
 
+    if (!impl.full)
+      it('the lean client has no QoS 2: an inbound QoS 2 PUBLISH is dropped with onError(Unsupported) and not answered', async () => {
+        await rig.deliver(gw, { type: MsgType.PUBLISH, qos: 2, topicIdType: TopicIdType.Short, topicId: shortId('ab'), msgId: 5, text: 'q2' });
+        expect(rig.take()).toEqual([['error', -7]]);
+        rig.quiet();
+      });
+
     if (impl.full) it('QoS 2: delivers once, answers PUBREC, answers a duplicate with PUBREC only, PUBREL with PUBCOMP', async () => {
       const short = shortId('q2');
       await rig.deliver(gw, { type: MsgType.PUBLISH, qos: 2, topicIdType: TopicIdType.Short, topicId: short, msgId: 0x42, text: 'one' });

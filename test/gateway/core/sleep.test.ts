@@ -2,6 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { MsgType } from '../../../src/mqttsn';
 import { Rig, until } from './harness';
+import { createSnLite } from '../../../src/mqttsn/lite';
 
 let rig: Rig;
 afterEach(async () => {
@@ -168,25 +169,29 @@ describe('sleep details', () => {
     expect(rig.state('resleep')).toBe('disconnected');
   });
 
-  it('SnClient: sleep, wake up, receive what was buffered before PINGRESP, sleep again', async () => {
-    rig = await Rig.start({ mode: 'aggregating' });
-    const w = await rig.watcher();
-    const d = await rig.device({ clientId: 'sn-sleeper', keepAlive: 60 });
-    await d.connect();
-    d.c.subscribe('snsl/x', 1);
-    d.poll();
-    await d.event('ack');
-    d.c.sleep(1);
-    d.poll();
-    await d.event('sleep');
-    expect(rig.state('sn-sleeper')).toBe('asleep');
-    await w.publish('snsl/x', 'buffered', 1);
-    await until('buffered', () => rig.metrics.buffered === 1);
-    // the client wakes by itself after 1 s (its own clock), fetches, and sleeps again
-    await d.event('wake', () => true, 5_000);
-    const m = await d.event('message', () => true, 5_000);
-    expect([m[1], m[4], m[5]]).toEqual(['snsl/x', 'buffered', 1]);
-    await d.event('sleep', () => true, 5_000);
-    await until('asleep again', () => rig.state('sn-sleeper') === 'asleep' && rig.metrics.buffered === 0);
-  });
+  for (const [name, make] of [
+    ['SnClient', undefined],
+    ['the lean createSnLite', createSnLite],
+  ] as const)
+    it(`${name}: sleep, wake up, receive what was buffered before PINGRESP, sleep again`, async () => {
+      rig = await Rig.start({ mode: 'aggregating' });
+      const w = await rig.watcher();
+      const d = await rig.device({ clientId: 'sn-sleeper', keepAlive: 60 }, make);
+      await d.connect();
+      d.c.subscribe('snsl/x', 1);
+      d.poll();
+      await d.event('ack');
+      d.c.sleep(1);
+      d.poll();
+      await d.event('sleep');
+      expect(rig.state('sn-sleeper')).toBe('asleep');
+      await w.publish('snsl/x', 'buffered', 1);
+      await until('buffered', () => rig.metrics.buffered === 1);
+      // the client wakes by itself after 1 s (its own clock), fetches, and sleeps again
+      await d.event('wake', () => true, 5_000);
+      const m = await d.event('message', () => true, 5_000);
+      expect([m[1], m[4], m[5]]).toEqual(['snsl/x', 'buffered', 1]);
+      await d.event('sleep', () => true, 5_000);
+      await until('asleep again', () => rig.state('sn-sleeper') === 'asleep' && rig.metrics.buffered === 0);
+    });
 });
