@@ -373,16 +373,17 @@ export class MqttClient {
       const st = this.sendPublish_(p);
       if (st !== Status.Full) return st;
     }
-    const room = out.makeRoom();
-    if (room < 0) return room;
-    if (room > 0) this.drop_(room);
+    // Sized first (the slot must hold it, and nothing is dropped for a message that cannot go),
+    // then encoded into its outbox slot with its full topic: aliases belong to one connection.
     const id = qos > 0 ? out.freeId() : 0;
     if (id < 0) return id;
     if (qos > 0) p.packetId = id;
-    // Encoded into its outbox slot (sized first: the slot must hold it) with
-    // its full topic: aliases belong to one connection, resends may not.
     const size = publishSize(p, this.v_);
     if (size < 0) return size;
+    if (size > out.q.slotSize || size > this.serverMaxPkt_) return Status.TooLarge;
+    const room = out.makeRoom();
+    if (room < 0) return room;
+    if (room > 0) this.drop_(room);
     const at = out.q.reserve();
     const end = this.size_(size <= out.q.slotSize ? encodePublish(p, this.v_, out.q.data, at) : Status.NoMemory, at);
     if (end < 0) return end;
@@ -409,7 +410,8 @@ export class MqttClient {
     }
     if (slot < 0) return Status.Full;
     const prev = s[slot];
-    s[slot] = { filter_: filter, qos_: qos, handler_: handler, options_: options ?? null, id_: 0 };
+    // id_ -1: not sent yet (offline); the next CONNACK sends it, session or not.
+    s[slot] = { filter_: filter, qos_: qos, handler_: handler, options_: options ?? null, id_: -1 };
     const st = this.st_ === ClientState.Connected ? this.sendSubscribe_(slot) : Status.Ok;
     if (st < 0) s[slot] = prev;
     return st;
@@ -513,6 +515,7 @@ export class MqttClient {
   private lost_(reason: number): void {
     const o = this.o_;
     const was = this.st_;
+    if (was === ClientState.Idle) return; // disconnect() was called (a callback may have done it): stay idle
     this.t_.close();
     if (o.reconnect === false) this.st_ = ClientState.Idle;
     else {
@@ -585,11 +588,13 @@ export class MqttClient {
     this.st_ = ClientState.Connected;
     this.attempts_ = 0;
     this.pingOut_ = false;
-    if (!present) {
-      // The server has no state: nothing is awaiting PUBREL here either, and
-      // every subscription is sent again.
-      this.in2_.clear();
-      for (let i = 0; i < this.subs_.length; i++) if (this.subs_[i] !== null) this.sendSubscribe_(i);
+    // The server has no state: nothing is awaiting PUBREL here either, and
+    // every subscription is sent again. With a session, those it never
+    // acknowledged are (made offline, or whose SUBACK the lost link took).
+    if (!present) this.in2_.clear();
+    for (let i = 0; i < this.subs_.length; i++) {
+      const r = this.subs_[i];
+      if (r !== null && (!present || r.id_ !== 0)) this.sendSubscribe_(i);
     }
     // Resend what was in flight, in its original order (3.1.1 §4.6), with DUP
     // (§4.4); a released QoS 2 message continues with PUBREL. Without a
@@ -903,7 +908,9 @@ export class MqttClient {
     const v = this.view_;
     const m = this.msg_;
     const buf = this.rx_;
+    // Read before any callback: one that polls again decodes the next packet into the view.
     const id = v.packetId;
+    const qos = v.qos;
     m.buf = m.topicBuf = buf;
     m.topicOffset = v.topicOffset;
     m.topicLength = v.topicLength;
@@ -936,7 +943,7 @@ export class MqttClient {
       return this.ack_(PacketType.PUBREC, id);
     }
     this.dispatch_(m, big);
-    if (v.qos === 1) this.ack_(PacketType.PUBACK, id);
+    if (qos === 1 && this.st_ === ClientState.Connected) this.ack_(PacketType.PUBACK, id);
   }
 
   private dispatch_(m: MqttMessage, big: number): void {

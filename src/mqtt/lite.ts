@@ -401,6 +401,7 @@ export function createMqttLite(o: MqttClientOptions): MqttLite {
 
   function lost(reason: number): void {
     const was = st;
+    if (!was) return; // disconnect() was called (a callback may have done it): stay idle
     t.close();
     if (o.reconnect === false) st = 0;
     else {
@@ -427,11 +428,11 @@ export function createMqttLite(o: MqttClientOptions): MqttLite {
     const user = o.username;
     const pw = o.password;
     let bad = 0;
-    /** Bytes of a string field or binary data (§1.5.3); a lone surrogate marks the CONNECT bad. */
+    /** Bytes of a string field or binary data (§1.5.3); a lone surrogate or more than 65,535 bytes marks the CONNECT bad. */
     const size = (d: Uint8Array | string): number => {
-      if (typeof d !== 'string') return d.length;
-      const n = utf8Size(d);
-      if (n < 0) bad = 1;
+      const n = typeof d === 'string' ? utf8Size(d) : d.length;
+      if (n < 0) bad = Status.InvalidUtf8;
+      else if (n > 0xffff) bad = Status.TooLarge;
       return n;
     };
     let rem = 12 + size(o.clientId);
@@ -448,7 +449,7 @@ export function createMqttLite(o: MqttClientOptions): MqttLite {
       flags |= 64;
       rem += 2 + size(pw);
     }
-    if (bad) return lost(Status.InvalidUtf8);
+    if (bad) return lost(bad);
     const at = room(total(rem)); // CONNECT may use the whole send buffer (twice maxPacketSize)
     if (at < 0) return lost(Status.TooLarge);
     let e = head(at, tx, 0x10, rem);
@@ -484,11 +485,11 @@ export function createMqttLite(o: MqttClientOptions): MqttLite {
     st = 4;
     attempts = 0;
     pingOut = false;
-    if (!present) {
-      // The server has no state: nothing awaits PUBREL here either, and every subscription is sent again.
-      in2.fill(0);
-      for (let k = 0; k < ns; k++) if (sf[k] !== null) si[k] = sendSub(k, 0);
-    }
+    // The server has no state: nothing awaits PUBREL here either, and every subscription is sent
+    // again. With a session, those it never acknowledged are (made offline: id -1; or whose SUBACK
+    // the lost link took).
+    if (!present) in2.fill(0);
+    for (let k = 0; k < ns; k++) if (sf[k] !== null && (!present || si[k])) si[k] = sendSub(k, 0) || -1;
     // Resend what was in flight, in its order (§4.6), with DUP (§4.4); a
     // released QoS 2 message continues with PUBREL. Without a session they
     // are sent again as queued ones (at least once).
@@ -760,7 +761,7 @@ export function createMqttLite(o: MqttClientOptions): MqttLite {
       sb[k] = f;
       sq[k] = qos;
       sh[k] = handler;
-      if (st === 4) si[k] = sendSub(k, 0);
+      si[k] = st === 4 ? sendSub(k, 0) : -1; // -1: sent by the next CONNACK
       return Status.Ok;
     },
     unsubscribe(filter: string): number {

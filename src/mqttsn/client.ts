@@ -805,7 +805,8 @@ export class SnClient {
         // PUBCOMP, SUBACK, UNSUBACK, WILLTOPICRESP, WILLMSGRESP: each answers
         // the request type just below it (SUBSCRIBE, UNSUBSCRIBE, WILLTOPICUPD,
         // WILLMSGUPD), PUBCOMP answers PUBREL; the Will responses carry no MsgId.
-        if ((t === MsgType.PUBCOMP ? k === MsgType.PUBREL : k === t - 1) && (t > MsgType.UNSUBACK || id === this.wm_)) {
+        // (A type below PUBCOMP, SEARCHGW say in a build without discovery, answers nothing.)
+        if (t >= MsgType.PUBCOMP && (t === MsgType.PUBCOMP ? k === MsgType.PUBREL : k === t - 1) && (t > MsgType.UNSUBACK || id === this.wm_)) {
           if (rc === ReturnCode.Congestion && t === MsgType.SUBACK) this.hold_(true);
           else {
             const i = snTagTopic(q.tagAt(0));

@@ -301,6 +301,28 @@ describe.each(['fieldmq/mqttsn-client', 'fieldmq/test-snclient-standard', 'field
     ]);
   });
 
+  it('a SEARCHGW from the gateway answers nothing: a QoS 1 message held by "congestion" is not reported done', () => {
+    const mod = load<SnModule>(specifier);
+    const t = datagrams();
+    const log: unknown[] = [];
+    const c = snClient(mod, { transport: t, clientId: 'esp', gateway: 0, onPublished: (id, rc) => log.push(['published', id, rc]) });
+    c.connect();
+    c.poll(1);
+    t.inbox.push(sn({ type: MsgType.CONNACK, returnCode: 0 }));
+    c.poll(2);
+    expect(c.publish('ab', 'q0', 0, false)).toBe(0);
+    c.poll(3);
+    t.inbox.push(sn({ type: MsgType.PUBACK, topicId: 0x6162, msgId: 0, returnCode: 1 })); // rejected: congestion
+    c.poll(4);
+    const id = c.publish('ab', 'q1', 1, false);
+    c.poll(5); // held for T_WAIT: not sent
+    t.inbox.push(sn({ type: MsgType.SEARCHGW, radius: 0 }));
+    c.poll(6);
+    expect(log).toEqual([]);
+    expect(taken(t).filter((m) => m.type === MsgType.PUBLISH).map((m) => m.msgId)).toEqual([0]);
+    expect(id).toBeGreaterThan(0);
+  });
+
   it(full ? 'has QoS 2, sleep, discovery and the Will' : 'answers Unsupported for what the standard profile leaves out', () => {
     const mod = load<SnModule>(specifier);
     const t = datagrams();

@@ -42,6 +42,8 @@ export class ScriptedBroker {
   autoAck = true;
   /** Answer UNSUBSCRIBE with UNSUBACK (MQTT 5: reason code 0). */
   answerUnsubscribes = true;
+  /** Answer SUBSCRIBE with SUBACK (granting QoS 1). */
+  answerSubscribes = true;
 
   constructor(readonly version: number) {
     this.server = net.createServer((s) => this.accept(s));
@@ -159,7 +161,7 @@ export class ScriptedBroker {
         if (this.autoAck) this.send({ type: 7, packetId: v.packetId });
         break;
       case 8:
-        this.send({ type: 9, packetId: v.packetId, reasonCodes: [1] });
+        if (this.answerSubscribes) this.send({ type: 9, packetId: v.packetId, reasonCodes: [1] });
         break;
       case 10:
         if (this.answerUnsubscribes) this.send(this.version === 5 ? { type: 11, packetId: v.packetId, reasonCodes: [0] } : { type: 11, packetId: v.packetId });

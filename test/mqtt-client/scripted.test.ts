@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { MqttClient, ClientState, type MqttClientOptions } from '../../src/mqtt/client';
 import { NodeTcpTransport } from '../../src/platform/node/tcp';
-import { ScriptedBroker } from './scripted-broker';
+import { ScriptedBroker, type Received } from './scripted-broker';
 import { IMPLS, type MqttLite } from './impls';
 
 const brokers: ScriptedBroker[] = [];
@@ -22,6 +22,11 @@ async function scripted(version: number): Promise<ScriptedBroker> {
   await b.listen();
   brokers.push(b);
   return b;
+}
+
+/** The filter of a one-filter 3.1.1 SUBSCRIBE (short: a 1-byte Remaining Length). */
+function filterOf(r: Received): string {
+  return Buffer.from(r.bytes.subarray(6, 6 + ((r.bytes[4] << 8) | r.bytes[5]))).toString();
 }
 
 /** A client on a manual clock: `t.now` is what poll sees. */
@@ -212,6 +217,103 @@ for (const impl of IMPLS) {
       expect(c.publish('t', 'g0', 0, false)).toBe(-11);
       expect(c.droppedCount).toBe(2);
       expect(c.pending).toBe(3);
+    });
+
+    it('a message too large to send is refused (TooLarge) before anything queued is dropped for it', async () => {
+      const b = await scripted(4);
+      const drops: number[] = [];
+      const { c } = make(b, { queueSize: 2, maxPacketSize: 64, onDropped: (n) => drops.push(n) }, impl.make);
+      expect(c.publish('t', 'a0', 0, false)).toBe(0);
+      expect(c.publish('t', 'b0', 0, false)).toBe(0);
+      expect(c.publish('t', 'x'.repeat(100), 0, false)).toBe(-8);
+      expect(drops).toEqual([]);
+      expect(c.pending).toBe(2);
+    });
+  });
+
+  describe(`${impl.name} › subscriptions with a kept session (3.1.1 §3.2.2.2)`, () => {
+    it('a subscription made before the CONNACK is sent even when the server says it kept the session', async () => {
+      const b = await scripted(4);
+      b.connack = { type: 2, sessionPresent: true, reasonCode: 0 };
+      const subs: string[] = [];
+      const { c, until } = make(b, { cleanSession: false, onSubscribed: (f, code) => subs.push(`${f} ${code}`) }, impl.make);
+      c.start(1000);
+      expect(c.subscribe('cmd/#', 1, null)).toBe(0);
+      await until(() => subs.length === 1, 'the SUBACK');
+      expect(b.of(8).map(filterOf)).toEqual(['cmd/#']);
+      expect(subs).toEqual(['cmd/# 1']);
+    });
+
+    it('a SUBSCRIBE whose SUBACK the lost link took is sent again after the reconnect, session or not; an acknowledged one is not', async () => {
+      const b = await scripted(4);
+      b.connack = { type: 2, sessionPresent: true, reasonCode: 0 };
+      const subs: string[] = [];
+      const { c, t, until, connect } = make(b, { cleanSession: false, onSubscribed: (f, code) => subs.push(`${f} ${code}`) }, impl.make);
+      await connect();
+      c.subscribe('done/#', 1, null);
+      await until(() => subs.length === 1, 'the first SUBACK');
+      b.answerSubscribes = false;
+      c.subscribe('lost/#', 1, null);
+      await until(() => b.of(8).length === 2, 'the second SUBSCRIBE');
+      b.answerSubscribes = true;
+      b.drop();
+      await until(() => c.state === ClientState.Waiting, 'the link dropped');
+      t.now += 60_000;
+      await until(() => subs.length === 2, 'the SUBACK after the reconnect');
+      expect(b.of(8).map((r) => `${r.conn} ${filterOf(r)}`)).toEqual(['1 done/#', '1 lost/#', '2 lost/#']);
+      expect(subs).toEqual(['done/# 1', 'lost/# 1']);
+    });
+
+    it('a late SUBACK for a SUBSCRIBE replaced offline is not reported', async () => {
+      const b = await scripted(4);
+      b.connack = { type: 2, sessionPresent: true, reasonCode: 0 };
+      b.answerSubscribes = false;
+      const subs: string[] = [];
+      const { c, t, until, connect } = make(b, { cleanSession: false, onSubscribed: (f, code) => subs.push(`${f} ${code}`) }, impl.make);
+      await connect();
+      c.subscribe('a/#', 1, null);
+      await until(() => b.of(8).length === 1, 'the SUBSCRIBE');
+      const old = b.of(8)[0].packetId;
+      b.drop();
+      await until(() => c.state === ClientState.Waiting, 'the link dropped');
+      c.subscribe('a/#', 0, null); // replaced while offline: the old SUBSCRIBE's answer means nothing now
+      t.now += 60_000;
+      await until(() => b.of(8).length === 2 && c.state === ClientState.Connected, 'the new SUBSCRIBE');
+      b.send({ type: 9, packetId: old, reasonCodes: [1] });
+      b.send({ type: 9, packetId: b.of(8)[1].packetId, reasonCodes: [0] });
+      await until(() => subs.length > 0, 'a SUBACK reported');
+      c.poll(t.now);
+      expect(subs).toEqual(['a/# 0']);
+    });
+  });
+
+  describe(`${impl.name} › the application inside its callbacks`, () => {
+    it('poll() called from onMessage, with another message waiting: the QoS 1 message is still acknowledged', async () => {
+      const b = await scripted(4);
+      const got: string[] = [];
+      const holder: { c?: { poll(n: number): void } } = {};
+      const { c, t, until, connect } = make(b, { onMessage: (m) => (got.push(m.text()), holder.c!.poll(t.now)) }, impl.make);
+      holder.c = c;
+      await connect();
+      // Two PUBLISHes in one write: the poll inside the first callback handles the second.
+      b.sendRaw(Uint8Array.from([...b.encode({ type: 3, topic: 'x', payload: 'one', qos: 1, packetId: 7 }), ...b.encode({ type: 3, topic: 'x', payload: 'two', qos: 0 })]));
+      await until(() => got.length === 2 && b.of(4).length === 1, 'both messages and the PUBACK');
+      expect(got).toEqual(['one', 'two']);
+      expect(b.of(4)[0].packetId).toBe(7);
+    });
+
+    it('disconnect() called from onMessage: the client stays idle, it does not reconnect', async () => {
+      const b = await scripted(4);
+      const holder: { c?: { disconnect(): number } } = {};
+      const { c, t, until, connect } = make(b, { onMessage: () => holder.c!.disconnect() }, impl.make);
+      holder.c = c;
+      await connect();
+      b.send({ type: 3, topic: 'x', payload: 'bye', qos: 1, packetId: 9 });
+      await until(() => c.state === ClientState.Idle, 'idle');
+      t.now += 120_000;
+      for (let i = 0; i < 20; i++) c.poll(t.now);
+      expect(c.state).toBe(ClientState.Idle);
+      expect(b.connections).toBe(1);
     });
   });
 
