@@ -427,9 +427,13 @@ export function createSnLite(o: SnClientOptions): SnLite {
    */
   function check(topic: string | number): number {
     if (typeof topic === 'number') return (topic & 0xffff) === topic ? 0 : Status.BadParameter;
-    if (short(topic)) return 0;
-    if (!topic) return Status.BadParameter;
-    return utf8Size(topic) < 0 || topic.indexOf('\0') >= 0 ? Status.InvalidUtf8 : 0;
+    return short(topic) ? 0 : nameCheck(topic);
+  }
+
+  /** 0 when `name` can go in a REGISTER or SUBSCRIBE: not empty, no lone surrogate, no U+0000; else the Status. */
+  function nameCheck(name: string): number {
+    if (!name) return Status.BadParameter;
+    return utf8Size(name) < 0 || name.indexOf('\0') >= 0 ? Status.InvalidUtf8 : 0;
   }
 
   /** Topic fields of `topic`: [TopicIdType, topic id] (a name: [0, 0]). */
@@ -651,7 +655,7 @@ export function createSnLite(o: SnClientOptions): SnLite {
     willMessageUpdate: () => Status.Unsupported,
     register(name: string): number {
       if (!st) return Status.IllegalState;
-      const r = name ? check(name) : Status.BadParameter;
+      const r = nameCheck(name); // a REGISTER carries the name, even a 2-character one
       if (r) return r;
       const i = named(name);
       if (i < 0) return i;

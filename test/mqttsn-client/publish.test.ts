@@ -166,6 +166,8 @@ for (const impl of SN_IMPLS) describe(impl.name, () => {
       expect(rig.c.subscribe('x\u0000/#', 1)).toBe(-9);
       expect(rig.c.subscribe(65536, 0)).toBe(-5);
       expect(rig.c.unsubscribe('')).toBe(-5);
+      expect(rig.c.register('a\u0000')).toBe(-9); // a REGISTER carries even a 2-character name
+      expect(rig.c.register('')).toBe(-5);
       rig.quiet(); // nothing went out, and nothing is left to renew
       expect(rig.c.publish('ok', 'x', 0, false)).toBe(0);
       rig.poll();
