@@ -155,7 +155,7 @@ export const ENTRIES: readonly EntrySpec[] = [
     espruino: 'fieldmq-mqtt311-client.min.js',
     moddable: 'fieldmq-mqtt311-client',
     budget: 6 * 1024,
-    limit: 8448,
+    limit: 8704,
     profile:
       'createMqttLite, the lean MQTT 3.1.1 client: QoS 0-2 both ways, outbox and resend, will, auth, subscriptions, keep-alive, reconnect, oversize skipping, onWritable',
   },

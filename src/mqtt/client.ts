@@ -596,6 +596,19 @@ export class MqttClient {
       const r = this.subs_[i];
       if (r !== null && (!present || r.id_ !== 0)) this.sendSubscribe_(i);
     }
+    // An UNSUBSCRIBE the lost link left unanswered: sent again to a kept session (without its
+    // MQTT 5 User Properties); without one the subscription is gone, so it is done.
+    const u = this.unsubs_;
+    for (let i = 0; i < u.length; i++) {
+      const r = u[i];
+      if (r === null) continue;
+      const id = present ? this.out_.freeId() : -1;
+      if (id > 0 && this.put_(encodeUnsubscribe({ packetId: id, topics: [r.filter_] }, this.v_, this.tx_, this.at_())) >= 0) r.id_ = id;
+      else {
+        u[i] = null;
+        if (this.o_.onUnsubscribed) this.o_.onUnsubscribed(r.filter_, 0);
+      }
+    }
     // Resend what was in flight, in its original order (3.1.1 §4.6), with DUP
     // (§4.4); a released QoS 2 message continues with PUBREL. Without a
     // session the messages are sent again as queued ones (at least once).

@@ -173,6 +173,7 @@ export function createMqttLite(o: MqttClientOptions): MqttLite {
   const sh: (MessageHandler | null)[] = [];
   const si = new Int32Array(ns);
   const uf: (string | null)[] = [];
+  const ub: (Uint8Array | null)[] = [];
   const ui = new Int32Array(ns);
   for (let i = 0; i < ns; i++) {
     sf.push(null);
@@ -180,6 +181,7 @@ export function createMqttLite(o: MqttClientOptions): MqttLite {
     sq.push(0);
     sh.push(null);
     uf.push(null);
+    ub.push(null);
   }
   const kas = o.keepAlive ?? 60;
   const ka = kas * 1000;
@@ -371,11 +373,12 @@ export function createMqttLite(o: MqttClientOptions): MqttLite {
   }
 
   /**
-   * SUBSCRIBE (§3.8) or, with `un` 1, UNSUBSCRIBE (§3.10) of subscription
-   * `k`: its packet id, or 0 when the output has no room for it.
+   * SUBSCRIBE (§3.8) of filter `f` (2-byte length, then UTF-8) at `qos`, or
+   * with `qos` -1 UNSUBSCRIBE (§3.10): its packet id, or 0 when the output has
+   * no room for it.
    */
-  function sendSub(k: number, un: number): number {
-    const f = sb[k] as Uint8Array;
+  function sendSub(f: Uint8Array, qos: number): number {
+    const un = qos < 0 ? 1 : 0;
     const rem = f.length + 3 - un; // packet id, the filter with its length, QoS (SUBSCRIBE)
     const at = room(total(rem));
     if (at < 0) return 0;
@@ -384,7 +387,7 @@ export function createMqttLite(o: MqttClientOptions): MqttLite {
     tx[e] = id >> 8;
     tx[e + 1] = id;
     tx.set(f, e + 2);
-    if (!un) tx[e + rem - 1] = sq[k];
+    if (!un) tx[e + rem - 1] = qos;
     put(e + rem);
     return id;
   }
@@ -489,7 +492,19 @@ export function createMqttLite(o: MqttClientOptions): MqttLite {
     // again. With a session, those it never acknowledged are (made offline: id -1; or whose SUBACK
     // the lost link took).
     if (!present) in2.fill(0);
-    for (let k = 0; k < ns; k++) if (sf[k] !== null && (!present || si[k])) si[k] = sendSub(k, 0) || -1;
+    for (let k = 0; k < ns; k++) if (sf[k] !== null && (!present || si[k])) si[k] = sendSub(sb[k] as Uint8Array, sq[k]) || -1;
+    // An UNSUBSCRIBE the lost link left unanswered: sent again to a kept session; without one
+    // the subscription is gone, so it is done.
+    for (let j = 0; j < ns; j++) {
+      const f = uf[j];
+      if (f === null) continue;
+      if (present) ui[j] = sendSub(ub[j] as Uint8Array, -1);
+      if (!present || !ui[j]) {
+        uf[j] = ub[j] = null;
+        ui[j] = 0;
+        call(o.onUnsubscribed, f, 0);
+      }
+    }
     // Resend what was in flight, in its order (§4.6), with DUP (§4.4); a
     // released QoS 2 message continues with PUBREL. Without a session they
     // are sent again as queued ones (at least once).
@@ -652,7 +667,7 @@ export function createMqttLite(o: MqttClientOptions): MqttLite {
         if (sub) {
           call(o.onSubscribed, f, code);
         } else {
-          uf[i] = null;
+          uf[i] = ub[i] = null;
           call(o.onUnsubscribed, f, 0);
         }
       }
@@ -761,19 +776,20 @@ export function createMqttLite(o: MqttClientOptions): MqttLite {
       sb[k] = f;
       sq[k] = qos;
       sh[k] = handler;
-      si[k] = st === 4 ? sendSub(k, 0) : -1; // -1: sent by the next CONNACK
+      si[k] = st === 4 ? sendSub(f, qos) : -1; // -1: sent by the next CONNACK
       return Status.Ok;
     },
     unsubscribe(filter: string): number {
       const k = sf.indexOf(filter);
       if (k < 0) return Status.NotFound;
       if (st === 4) {
-        const id = sendSub(k, 1);
+        const id = sendSub(sb[k] as Uint8Array, -1);
         if (!id) return Status.Full; // not sent: still subscribed
         // Kept until its UNSUBACK, which names no filter.
         const j = uf.indexOf(null);
         if (j >= 0) {
           uf[j] = filter;
+          ub[j] = sb[k];
           ui[j] = id;
         }
       }

@@ -287,6 +287,36 @@ for (const impl of IMPLS) {
     });
   });
 
+  describe(`${impl.name} › an UNSUBSCRIBE the lost link left unanswered`, () => {
+    for (const present of [true, false]) {
+      it(present ? 'is sent again to a kept session, and its UNSUBACK reported once' : 'is done when the session is gone: reported, not sent again', async () => {
+        const b = await scripted(4);
+        b.connack = { type: 2, sessionPresent: present, reasonCode: 0 };
+        const events: string[] = [];
+        const { c, t, until, connect } = make(
+          b,
+          { cleanSession: !present, onSubscribed: (f) => events.push('sub ' + f), onUnsubscribed: (f, code) => events.push(`unsub ${f} ${code}`) },
+          impl.make,
+        );
+        await connect();
+        c.subscribe('a/#', 1, null);
+        await until(() => events.length === 1, 'the SUBACK');
+        b.answerUnsubscribes = false;
+        expect(c.unsubscribe('a/#')).toBe(0);
+        await until(() => b.of(10).length === 1, 'the UNSUBSCRIBE');
+        b.answerUnsubscribes = true;
+        b.drop();
+        await until(() => c.state === ClientState.Waiting, 'the link dropped');
+        t.now += 60_000;
+        await until(() => c.state === ClientState.Connected && events.length === 2, 'the UNSUBSCRIBE done');
+        c.poll(t.now);
+        expect(events).toEqual(['sub a/#', 'unsub a/# 0']);
+        expect(b.of(10).map((r) => r.conn)).toEqual(present ? [1, 2] : [1]);
+        expect(b.of(8).map((r) => r.conn)).toEqual([1]); // and the subscription is not renewed
+      });
+    }
+  });
+
   describe(`${impl.name} › the application inside its callbacks`, () => {
     it('poll() called from onMessage, with another message waiting: the QoS 1 message is still acknowledged', async () => {
       const b = await scripted(4);
