@@ -50,6 +50,7 @@ import type { Transport } from '../transport';
 import type { MessageHandler, MqttClientOptions, MqttMessage } from './client';
 import { PacketType as T } from './constants';
 import { utf8Get, utf8Put, utf8Size } from '../core/utf8-compact';
+import { copyBytes } from '../core/bytes';
 
 /** The lean client: {@link MqttClient}'s 3.1.1 API (see `createMqttLite`). */
 export interface MqttLite {
@@ -125,11 +126,6 @@ function indexIn(a: Uint16Array | Int32Array, v: number): number {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 function call(f: ((a?: any, b?: any) => void) | null | undefined, a?: unknown, b?: unknown): void {
   if (f) f(a, b);
-}
-
-/** Copies `n` bytes from `a[from..]` to `b[to..]` (no view allocated; `b` may be `a` with `to` <= `from`). */
-function move(a: Uint8Array, from: number, n: number, b: Uint8Array, to: number): void {
-  for (let i = 0; i < n; i++) b[to + i] = a[from + i];
 }
 
 /** Outbox entry states, bits 18–19 of a slot's tag (bits 0–15 packet id, 16–17 QoS). */
@@ -240,7 +236,7 @@ export function createMqttLite(o: MqttClientOptions): MqttLite {
     }
     txn -= s;
     if (txn) {
-      move(tx, s, txn, tx, 0);
+      copyBytes(tx, s, txn, tx, 0);
       blocked = true;
     } else if (blocked) {
       blocked = false;
@@ -299,7 +295,7 @@ export function createMqttLite(o: MqttClientOptions): MqttLite {
   function copy(off: number, len: number): boolean {
     const at = room(len);
     if (at < 0) return false;
-    move(qd, off, len, tx, at);
+    copyBytes(qd, off, len, tx, at);
     put(at + len);
     return true;
   }
@@ -581,7 +577,7 @@ export function createMqttLite(o: MqttClientOptions): MqttLite {
         if (st < 3) return;
       }
       rxn -= rxp;
-      move(rx, rxp, rxn, rx, 0);
+      copyBytes(rx, rxp, rxn, rx, 0);
       rxp = 0;
       if (!n) return;
     }

@@ -66,7 +66,7 @@ import { MsgType, ReturnCode, TopicIdType } from './constants';
 import { SnMessage } from './message';
 import { decodeMessage } from './decode';
 import { encodeMessage, messageSize } from './encode';
-import { SnGateways, SnTopics, snIdIndex, snTag, snTagTopic } from './state';
+import { SnGateways, SnTopics, snIdIndex, snShortName, snTag, snTagTopic } from './state';
 import type {} from '../flags';
 
 /** Where the client is (compare MQTT-SN 1.2 §6.14, Fig. 4, seen from the client). */
@@ -438,7 +438,7 @@ export class SnClient {
     const m = this.mo_;
     let i = -1;
     if (globalThis.FIELDMQ_SN_QOS2 === false && qos > 1) return Status.Unsupported;
-    if (typeof topic === 'string' && !this.short_(topic)) {
+    if (typeof topic === 'string' && !snShortName(topic)) {
       i = this.tp_.find(topic, TopicIdType.Predefined);
       if (i < 0) {
         if (qos < 0) return Status.BadParameter;
@@ -492,7 +492,7 @@ export class SnClient {
     if (j < 0) j = s.indexOf(null);
     if (j < 0) j = s.length;
     if (j >= this.sx_.length) return Status.Full;
-    if (typeof topic === 'string' && !this.short_(topic) && topic.indexOf('+') < 0 && topic.indexOf('#') < 0) {
+    if (typeof topic === 'string' && !snShortName(topic) && topic.indexOf('+') < 0 && topic.indexOf('#') < 0) {
       i = this.name_(topic);
       if (i < 0) return i;
     }
@@ -1091,14 +1091,6 @@ export class SnClient {
     return i < 0 ? this.tp_.add(name, 0, TopicIdType.Normal, this.q_) : i;
   }
 
-  /** True for a short topic name (§6.7): two ASCII characters, no wildcard. */
-  private short_(s: string): boolean {
-    for (let i = 0; i < 2; i++) {
-      const c = s.charCodeAt(i);
-      if (c > 0x7f || c === 0x23 || c === 0x2b) return false;
-    }
-    return s.length === 2;
-  }
 
   /** Resets {@link SnClient.mo_} to type `t` and sets its topic fields from `topic`. */
   private top_(topic: string | number, t: number): void {
@@ -1108,7 +1100,7 @@ export class SnClient {
     if (typeof topic === 'number') {
       m.topicIdType = TopicIdType.Predefined;
       m.topicId = topic;
-    } else if (this.short_(topic)) {
+    } else if (snShortName(topic)) {
       m.topicIdType = TopicIdType.Short;
       m.topicId = (topic.charCodeAt(0) << 8) | topic.charCodeAt(1);
     } else if (t !== MsgType.PUBLISH) m.text = topic;

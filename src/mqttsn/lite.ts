@@ -39,7 +39,9 @@
 import { Status } from '../core/status';
 import { utf8Get, utf8Put, utf8Size } from '../core/utf8-compact';
 import type { DatagramTransport } from '../transport';
+import { readU16, writeU16 } from '../core/bytes';
 import { MsgType as M, ReturnCode } from './constants';
+import { snShortName } from './state';
 import type { SnClientOptions } from './client';
 
 /** The lean client: {@link SnClient}'s API (see `createSnLite`). */
@@ -159,15 +161,6 @@ export function createSnLite(o: SnClientOptions): SnLite {
     if (o.onError) o.onError(s);
   }
 
-  function u16(a: Uint8Array, i: number): number {
-    return (a[i] << 8) | a[i + 1];
-  }
-
-  function w16(a: Uint8Array, i: number, v: number): void {
-    a[i] = v >> 8;
-    a[i + 1] = v;
-  }
-
   /** Bytes of a message with an `n`-byte body (§5.2.1: 2-octet header, or 4 from 256 octets). */
   function tot(n: number): number {
     return n < 254 ? n + 2 : n + 4;
@@ -178,7 +171,7 @@ export function createSnLite(o: SnClientOptions): SnLite {
     if (n < 254) a[i++] = n + 2;
     else {
       a[i++] = 1;
-      w16(a, i, n + 4);
+      writeU16(a, i, n + 4);
       i += 2;
     }
     a[i] = type;
@@ -231,15 +224,6 @@ export function createSnLite(o: SnClientOptions): SnLite {
     return i < 0 ? add(name, 0, 0) : i;
   }
 
-  /** True for a short topic name (§6.7): two ASCII characters, no wildcard. */
-  function short(s: string): boolean {
-    for (let i = 0; i < 2; i++) {
-      const c = s.charCodeAt(i);
-      if (c > 0x7f || c === 0x23 || c === 0x2b) return false;
-    }
-    return s.length === 2;
-  }
-
   function nextId(): number {
     mid = (mid % 0xffff) + 1;
     return mid;
@@ -256,8 +240,8 @@ export function createSnLite(o: SnClientOptions): SnLite {
   function ack(type: number, tid: number, id: number, rc: number): void {
     const e = hdr(tx, 0, type, type === M.PINGRESP ? 0 : 5);
     if (type !== M.PINGRESP) {
-      w16(tx, e, tid);
-      w16(tx, e + 2, id);
+      writeU16(tx, e, tid);
+      writeU16(tx, e + 2, id);
       tx[e + 4] = rc;
     }
     raw(tx, 0, type === M.PINGRESP ? 2 : 7);
@@ -287,19 +271,19 @@ export function createSnLite(o: SnClientOptions): SnLite {
       e = hdr(tx, 0, M.CONNECT, n + 4);
       tx[e] = cs ? 4 : 0;
       tx[e + 1] = 1; // ProtocolId
-      w16(tx, e + 2, ka / 1000);
+      writeU16(tx, e + 2, ka / 1000);
       e = utf8Put(o.clientId, tx, e + 4);
     } else if (k === M.REGISTER) {
       const name = tn[qi[qs(0)]] as string;
       const n = utf8Size(name);
       if (tot(n + 4) > size) return err(Status.NoMemory);
       e = hdr(tx, 0, M.REGISTER, n + 4);
-      w16(tx, e, 0);
-      w16(tx, e + 2, wm);
+      writeU16(tx, e, 0);
+      writeU16(tx, e + 2, wm);
       e = utf8Put(name, tx, e + 4);
     } else if (k === M.DISCONNECT && sd) {
       e = hdr(tx, 0, k, 2); // with the sleep duration (§6.14)
-      w16(tx, e, sd);
+      writeU16(tx, e, sd);
       e += 2;
     } else if (k === M.PINGREQ && st === 5) {
       // Awake (§6.14): the ClientId asks for what the gateway buffered.
@@ -331,7 +315,7 @@ export function createSnLite(o: SnClientOptions): SnLite {
         return snd(M.REGISTER);
       }
       if (t === M.REGISTER) return done(0);
-      w16(qd, off + (qd[off] === 1 ? 5 : 3), ti[i]);
+      writeU16(qd, off + (qd[off] === 1 ? 5 : 3), ti[i]);
     }
     if (t === M.PUBLISH && !wm) {
       // QoS 0: nothing to wait for.
@@ -427,7 +411,7 @@ export function createSnLite(o: SnClientOptions): SnLite {
    */
   function check(topic: string | number): number {
     if (typeof topic === 'number') return (topic & 0xffff) === topic ? 0 : Status.BadParameter;
-    return short(topic) ? 0 : nameCheck(topic);
+    return snShortName(topic) ? 0 : nameCheck(topic);
   }
 
   /** 0 when `name` can go in a REGISTER or SUBSCRIBE: not empty, no lone surrogate, no U+0000; else the Status. */
@@ -439,7 +423,7 @@ export function createSnLite(o: SnClientOptions): SnLite {
   /** Topic fields of `topic`: [TopicIdType, topic id] (a name: [0, 0]). */
   function kind(topic: string | number): number {
     if (typeof topic === 'number') return 0x10000 | topic;
-    if (short(topic)) return 0x20000 | (topic.charCodeAt(0) << 8) | topic.charCodeAt(1);
+    if (snShortName(topic)) return 0x20000 | (topic.charCodeAt(0) << 8) | topic.charCodeAt(1);
     return 0;
   }
 
@@ -451,8 +435,8 @@ export function createSnLite(o: SnClientOptions): SnLite {
     const e = slot(type, n);
     if (e < 0) return e;
     qd[e] = (qos << 5) | (tk2 >> 16);
-    w16(qd, e + 1, id);
-    if (tk2) w16(qd, e + 3, tk2);
+    writeU16(qd, e + 1, id);
+    if (tk2) writeU16(qd, e + 3, tk2);
     else utf8Put(topic as string, qd, e + 3);
     push(type, id, i, n);
     return id;
@@ -461,8 +445,8 @@ export function createSnLite(o: SnClientOptions): SnLite {
   /** Writes PUBLISH's body (§5.4.12) at `a[e]`: flags, topic id (`tk2`'s low 16 bits), MsgId, data. */
   function body(a: Uint8Array, e: number, flags: number, tk2: number, id: number, payload: Uint8Array | string): void {
     a[e] = flags | (tk2 >> 16);
-    w16(a, e + 1, tk2);
-    w16(a, e + 3, id);
+    writeU16(a, e + 1, tk2);
+    writeU16(a, e + 3, id);
     if (typeof payload === 'string') utf8Put(payload, a, e + 5);
     else a.set(payload, e + 5);
   }
@@ -475,7 +459,7 @@ export function createSnLite(o: SnClientOptions): SnLite {
     let h = 2;
     if (len === 1) {
       if (n < 4) return Status.NeedMoreBytes;
-      len = u16(rx, 1);
+      len = readU16(rx, 1);
       h = 4;
     }
     if (len < h) return Status.Malformed;
@@ -530,8 +514,8 @@ export function createSnLite(o: SnClientOptions): SnLite {
       if (i < 0) {
         rc = ReturnCode.Congestion;
         err(i);
-      } else ti[i] = u16(rx, b);
-      ack(M.REGACK, u16(rx, b), u16(rx, b + 2), rc);
+      } else ti[i] = readU16(rx, b);
+      ack(M.REGACK, readU16(rx, b), readU16(rx, b + 2), rc);
     } else if (t === M.PUBLISH) pub();
     else if (t === M.PINGREQ) ack(M.PINGRESP, 0, 0, 0);
     else if (t === M.PINGRESP) {
@@ -555,8 +539,8 @@ export function createSnLite(o: SnClientOptions): SnLite {
         st = 2;
       }
     } else if (t === M.PUBACK || t === M.REGACK) {
-      const tid = u16(rx, b);
-      const id = u16(rx, b + 2);
+      const tid = readU16(rx, b);
+      const id = readU16(rx, b + 2);
       rc = rx[b + 4];
       if (t === M.REGACK) {
         if (k === M.REGISTER && id === wm) {
@@ -583,7 +567,7 @@ export function createSnLite(o: SnClientOptions): SnLite {
           rr = nextId();
           qt[qs(0)] = (M.PUBLISH << 16) | rr;
           qd[f] &= 0x7f;
-          w16(qd, f + 3, rr);
+          writeU16(qd, f + 3, rr);
           k = 0;
           return head();
         }
@@ -592,9 +576,9 @@ export function createSnLite(o: SnClientOptions): SnLite {
       else if (k === M.PUBLISH && id === wm) done(rc);
     } else if (t === M.SUBACK || t === M.UNSUBACK) {
       const sub = t === M.SUBACK;
-      if (k === t - 1 && u16(rx, sub ? b + 3 : b) === wm) {
+      if (k === t - 1 && readU16(rx, sub ? b + 3 : b) === wm) {
         rc = sub ? rx[b + 5] : 0;
-        at = sub ? u16(rx, b + 1) : 0;
+        at = sub ? readU16(rx, b + 1) : 0;
         aq = sub ? (rx[b] >> 5) & 3 : 0;
         if (rc === ReturnCode.Congestion && sub) hold(true);
         else {
@@ -610,8 +594,8 @@ export function createSnLite(o: SnClientOptions): SnLite {
   function pub(): void {
     const f = rx[b];
     const tt = f & 3;
-    const tid = u16(rx, b + 1);
-    const id = u16(rx, b + 3);
+    const tid = readU16(rx, b + 1);
+    const id = readU16(rx, b + 3);
     let qos = (f >> 5) & 3;
     let name: string | null = null;
     if (tt !== 2) {

@@ -91,6 +91,15 @@ export class SnTopics {
   }
 }
 
+/** True for a short topic name (MQTT-SN 1.2 §6.7): two ASCII characters, no wildcard. */
+export function snShortName(s: string): boolean {
+  for (let i = 0; i < 2; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0x7f || c === 0x23 || c === 0x2b) return false;
+  }
+  return s.length === 2;
+}
+
 /**
  * Position of `id` in a message-id set kept as a `Uint16Array` where 0 marks
  * a free slot (MsgId 0 is never used with QoS 2), or -1. `snIdIndex(s, 0)`

@@ -152,13 +152,7 @@ for (const impl of SN_IMPLS) describe(impl.name, () => {
       await rig.deliver(gw, { type: MsgType.WILLTOPICRESP, returnCode: 0 });
       await gw.expect(MsgType.WILLMSGUPD);
       await rig.deliver(gw, { type: MsgType.WILLMSGRESP, returnCode: 0 });
-      rig.c.disconnect();
-      rig.poll();
-      await gw.expect(MsgType.DISCONNECT);
-      await rig.deliver(gw, { type: MsgType.DISCONNECT });
-      rig.c.connect();
-      rig.poll();
-      await gw.expect(MsgType.CONNECT);
+      await rig.reconnect(gw);
       await rig.deliver(gw, { type: MsgType.WILLTOPICREQ });
       expect((await gw.expect(MsgType.WILLTOPIC)).text).toBe('b');
       await rig.deliver(gw, { type: MsgType.WILLMSGREQ });
@@ -173,13 +167,7 @@ for (const impl of SN_IMPLS) describe(impl.name, () => {
       const t = await gw.expect(MsgType.WILLTOPICUPD);
       expect(t.bytes.length).toBe(2);
       await rig.deliver(gw, { type: MsgType.WILLTOPICRESP, returnCode: 0 });
-      rig.c.disconnect();
-      rig.poll();
-      await gw.expect(MsgType.DISCONNECT);
-      await rig.deliver(gw, { type: MsgType.DISCONNECT });
-      rig.c.connect();
-      rig.poll();
-      expect((await gw.expect(MsgType.CONNECT)).m.will).toBe(false);
+      expect((await rig.reconnect(gw)).m.will).toBe(false);
     });
 
     it('a Will update while Disconnected is IllegalState', async () => {

@@ -242,6 +242,17 @@ export class Rig {
     return r;
   }
 
+  /** disconnect(), the gateway's DISCONNECT answer, then connect() again: returns the new CONNECT (not yet answered). */
+  async reconnect(gw: ScriptedGateway): Promise<Rx> {
+    this.c.disconnect();
+    this.poll();
+    await gw.expect(MsgType.DISCONNECT);
+    await this.deliver(gw, { type: MsgType.DISCONNECT });
+    this.c.connect();
+    this.poll();
+    return gw.expect(MsgType.CONNECT);
+  }
+
   close(): void {
     this.tr.close();
   }

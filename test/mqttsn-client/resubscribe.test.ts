@@ -141,31 +141,23 @@ for (const impl of SN_IMPLS) describe(impl.name, () => {
       r.quiet(0);
     });
 
-    it('CleanSession: a reconnect to the same gateway (after its DISCONNECT) renews the subscriptions', async () => {
-      const gw = await gateway();
-      const r = await rig(gw);
-      await r.connect(gw);
-      r.c.subscribe('x/y', 1);
-      await acceptSubscribes(r, gw, 1);
-      await r.deliver(gw, { type: MsgType.DISCONNECT });
-      r.poll();
-      await gw.expect(MsgType.CONNECT);
-      await r.deliver(gw, { type: MsgType.CONNACK, returnCode: 0 });
-      expect(await acceptSubscribes(r, gw, 1)).toEqual(['x/y q1']);
-    });
-
-    it('without CleanSession, the gateway\'s unsolicited DISCONNECT (it could not tell who we are: it may have restarted) renews them too', async () => {
-      const gw = await gateway();
-      const r = await rig(gw, { cleanSession: false });
-      await r.connect(gw);
-      r.c.subscribe('x/y', 1);
-      await acceptSubscribes(r, gw, 1);
-      await r.deliver(gw, { type: MsgType.DISCONNECT });
-      r.poll();
-      await gw.expect(MsgType.CONNECT);
-      await r.deliver(gw, { type: MsgType.CONNACK, returnCode: 0 });
-      expect(await acceptSubscribes(r, gw, 1)).toEqual(['x/y q1']);
-    });
+    for (const [cleanSession, name] of [
+      [true, 'CleanSession: a reconnect to the same gateway (after its DISCONNECT) renews the subscriptions'],
+      [false, "without CleanSession, the gateway's unsolicited DISCONNECT (it could not tell who we are: it may have restarted) renews them too"],
+    ] as const) {
+      it(name, async () => {
+        const gw = await gateway();
+        const r = await rig(gw, { cleanSession });
+        await r.connect(gw);
+        r.c.subscribe('x/y', 1);
+        await acceptSubscribes(r, gw, 1);
+        await r.deliver(gw, { type: MsgType.DISCONNECT });
+        r.poll();
+        await gw.expect(MsgType.CONNECT);
+        await r.deliver(gw, { type: MsgType.CONNACK, returnCode: 0 });
+        expect(await acceptSubscribes(r, gw, 1)).toEqual(['x/y q1']);
+      });
+    }
 
     it('without CleanSession, the client\'s own DISCONNECT and a new CONNECT to the same gateway keep them: nothing is sent again', async () => {
       const gw = await gateway();
