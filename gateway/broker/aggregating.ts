@@ -29,7 +29,7 @@ import type { Logger } from '../log';
 import type { GatewayMetrics } from '../metrics';
 import type { MessageHandler, MqttMessage } from '../../src/mqtt/client';
 import { subscriptionIds } from '../../src/mqtt/properties';
-import { BrokerConnection, Ticker, connackText, copyWill, isPermanentRefusal, later, publishOn, reasonText, startError, refusalError, type ConnectionSizes } from './connection';
+import { BrokerConnection, Ticker, connackText, copyWill, isPermanentRefusal, later, lostText, publishOn, reasonText, startError, refusalError, type ConnectionSizes } from './connection';
 import {
   type BrokerLink,
   type BrokerLinkHandlers,
@@ -127,7 +127,7 @@ export class AggregatingLink implements BrokerLink {
         if (!this.up) return; // was not up (a refused CONNACK)
         this.up = false;
         o.metrics.brokerConnections = 0;
-        o.log.warn('broker link down, reconnecting', { broker: o.broker.url, reason: reasonText(reason) });
+        o.log.warn('broker link down, reconnecting', { broker: o.broker.url, reason: lostText(reason) });
         this.handlers?.onConnection?.(null, false);
       },
       // A copy no filter's handler took. MQTT 5: when it names subscriptions, they are ones no

@@ -796,9 +796,14 @@ export function copyWill(w: LinkWill | null): LinkWill | null {
 
 /** A human description of a client status, for logs. */
 export function reasonText(code: number): string {
+  return code < 0 ? statusName(code) : `code ${code}`;
+}
+
+/** Why a broker connection was lost (`onDisconnect`'s reason), for logs. */
+export function lostText(code: number): string {
   // The one way MqttClient ends a connection with Full: more inbound QoS 2 messages than maxInbound.
   if (code === Status.Full) return 'Full (the broker sent more QoS 2 messages awaiting PUBREL than the connection holds; it sends the rest after the reconnect: nothing is lost. Frequent? A smaller backlog per session, e.g. Mosquitto max_queued_messages, keeps it under the limit)';
-  return code < 0 ? statusName(code) : `code ${code}`;
+  return reasonText(code);
 }
 
 /** The meaning of a refusing CONNACK code (MQTT 3.1.1 §3.2.2.3, MQTT 5.0 §3.2.2.2), for messages. */

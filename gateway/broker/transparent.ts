@@ -15,7 +15,7 @@
 import type { BrokerConfig } from '../config/schema';
 import type { Logger } from '../log';
 import type { GatewayMetrics } from '../metrics';
-import { BrokerConnection, Ticker, connackText, isPermanentRefusal, later, publishOn, reasonText, startError, refusalError, type ConnectionSizes } from './connection';
+import { BrokerConnection, Ticker, connackText, isPermanentRefusal, later, lostText, publishOn, startError, refusalError, type ConnectionSizes } from './connection';
 import {
   LINK_NO_CLIENT,
   type BrokerLink,
@@ -273,7 +273,7 @@ export class TransparentLink implements BrokerLink {
         if (cc.up) {
           cc.up = false;
           o.metrics.brokerConnections--;
-          o.log.warn('broker connection lost, reconnecting', { clientId, reason: reasonText(reason) });
+          o.log.warn('broker connection lost, reconnecting', { clientId, reason: lostText(reason) });
           this.handlers?.onConnection?.(isOwn ? null : clientId, false);
         }
       },

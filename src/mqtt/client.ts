@@ -385,7 +385,7 @@ export class MqttClient {
     if (room < 0) return room;
     if (room > 0) this.drop_(room);
     const at = out.q.reserve();
-    const end = this.size_(size <= out.q.slotSize ? encodePublish(p, this.v_, out.q.data, at) : Status.NoMemory, at);
+    const end = encodePublish(p, this.v_, out.q.data, at); // sized above: it fits
     if (end < 0) return end;
     out.q.commit(end - at, outTag(id, qos, OutState.Queued));
     if (this.st_ === ClientState.Connected) this.pump_();
@@ -432,12 +432,11 @@ export class MqttClient {
     const r = s[i] as Sub;
     s[i] = null;
     if (this.st_ !== ClientState.Connected) return Status.Ok;
-    const id = this.out_.freeId();
     const props = globalThis.FIELDMQ_MQTT5 !== false && this.v_ === 5 && userProperties ? { userProperties } : undefined;
-    const st = this.put_(encodeUnsubscribe({ packetId: id, topics: [filter], properties: props }, this.v_, this.tx_, this.at_()));
-    if (st < 0) {
+    const id = this.sendUnsubscribe_(filter, props);
+    if (id < 0) {
       s[i] = r; // not sent: still subscribed
-      return st;
+      return id;
     }
     // Kept until its UNSUBACK, which names no filter.
     const j = this.unsubs_.indexOf(null);
@@ -445,7 +444,7 @@ export class MqttClient {
       r.id_ = id;
       this.unsubs_[j] = r;
     }
-    return st;
+    return Status.Ok;
   }
 
   /**
@@ -602,8 +601,8 @@ export class MqttClient {
     for (let i = 0; i < u.length; i++) {
       const r = u[i];
       if (r === null) continue;
-      const id = present ? this.out_.freeId() : -1;
-      if (id > 0 && this.put_(encodeUnsubscribe({ packetId: id, topics: [r.filter_] }, this.v_, this.tx_, this.at_())) >= 0) r.id_ = id;
+      const id = present ? this.sendUnsubscribe_(r.filter_, undefined) : -1;
+      if (id > 0) r.id_ = id;
       else {
         u[i] = null;
         if (this.o_.onUnsubscribed) this.o_.onUnsubscribed(r.filter_, 0);
@@ -711,6 +710,14 @@ export class MqttClient {
     const st = this.put_(encodeSubscribe({ packetId: id, subscriptions: [sub], properties: props }, this.v_, this.tx_, this.at_()));
     if (st >= 0) r.id_ = id;
     return st;
+  }
+
+  /** UNSUBSCRIBE (§3.10) of `filter`: its packet id, or a negative Status (no free id, no room in the output). */
+  private sendUnsubscribe_(filter: string, props: MqttProperties | undefined): number {
+    const id = this.out_.freeId();
+    if (id < 0) return id;
+    const st = this.put_(encodeUnsubscribe({ packetId: id, topics: [filter], properties: props }, this.v_, this.tx_, this.at_()));
+    return st < 0 ? st : id;
   }
 
   /** A 4-byte PUBACK / PUBREC / PUBREL / PUBCOMP for `id`. */

@@ -1085,10 +1085,11 @@ export class SnClient {
    * InvalidUtf8) is refused here, before a request waits on it for ever.
    */
   private name_(name: string): number {
+    const i = this.tp_.find(name, TopicIdType.Normal);
+    if (i >= 0) return i; // checked when it was added
     if (!name) return Status.BadParameter;
     if (utf8Length(name) < 0 || name.indexOf('\0') >= 0) return Status.InvalidUtf8;
-    const i = this.tp_.find(name, TopicIdType.Normal);
-    return i < 0 ? this.tp_.add(name, 0, TopicIdType.Normal, this.q_) : i;
+    return this.tp_.add(name, 0, TopicIdType.Normal, this.q_);
   }
 
 

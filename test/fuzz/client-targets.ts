@@ -12,11 +12,10 @@
 import type { DatagramTransport } from '../../src/transport';
 import { Status } from '../../src/core/status';
 import { MsgType } from '../../src/mqttsn/constants';
-import { SnClient, type SnClientOptions } from '../../src/mqttsn/client';
-import { createSnLite, type SnLite } from '../../src/mqttsn/lite';
+import type { SnClientOptions } from '../../src/mqttsn/client';
+import type { MqttClientOptions } from '../../src/mqtt/client';
 import { snVectors } from '../fixtures/mqttsn-vectors';
-import { MqttClient, type MqttClientOptions } from '../../src/mqtt/client';
-import { createMqttLite, type MqttLite } from '../../src/mqtt/lite';
+import { IMPLS, SN_IMPLS, type MqttLite, type SnLite } from '../support/impls';
 import { MQTT_VECTORS, hexBytes } from '../fixtures/mqtt-vectors';
 import type { FuzzTarget } from './engine';
 
@@ -115,11 +114,9 @@ function clientTarget(name: string, version: number, make: (o: MqttClientOptions
 
 /** The client fuzz targets. */
 export function mqttClientTargets(): FuzzTarget[] {
-  return [
-    clientTarget('mqtt/client/MqttClient/v4', 4, (o) => new MqttClient(o)),
-    clientTarget('mqtt/client/MqttClient/v5', 5, (o) => new MqttClient(o)),
-    clientTarget('mqtt/client/MqttLite/v4', 4, (o) => createMqttLite(o)),
-  ];
+  const targets: FuzzTarget[] = [];
+  for (const impl of IMPLS) for (const v of impl.mqtt5 ? [4, 5] : [4]) targets.push(clientTarget(`mqtt/client/${impl.name}/v${v}`, v, impl.make));
+  return targets;
 }
 
 const SN_CONNACK = Uint8Array.of(0x03, 0x05, 0x00);
@@ -172,5 +169,5 @@ function snClientTarget(name: string, make: (o: SnClientOptions) => SnLite): Fuz
 
 /** The MQTT-SN client fuzz targets: one datagram from the gateway per input. */
 export function mqttsnClientTargets(): FuzzTarget[] {
-  return [snClientTarget('mqttsn/client/SnClient', (o) => new SnClient(o)), snClientTarget('mqttsn/client/SnLite', (o) => createSnLite(o))];
+  return SN_IMPLS.map((impl) => snClientTarget(`mqttsn/client/${impl.name}`, impl.make));
 }

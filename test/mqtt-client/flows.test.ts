@@ -11,7 +11,7 @@ import { NodeTcpTransport } from '../../src/platform/node/tcp';
 import { requireMosquitto, startMosquitto } from '../support/mosquitto';
 import { startAedes } from '../support/aedes';
 import { nowMs, until } from './driver';
-import { IMPLS, type MqttLite } from './impls';
+import { IMPLS, type MqttLite } from '../support/impls';
 
 interface Broker {
   host: string;

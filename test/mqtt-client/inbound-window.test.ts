@@ -18,7 +18,7 @@ import { NodeTcpTransport } from '../../src/platform/node/tcp';
 import { Status } from '../../src/core/status';
 import { requireMosquitto, startMosquitto, type MosquittoBroker } from '../support/mosquitto';
 import { nowMs, until } from './driver';
-import { IMPLS, type ClientImpl } from './impls';
+import { IMPLS, type ClientImpl } from '../support/impls';
 
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
 afterEach(async () => {

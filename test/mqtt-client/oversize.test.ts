@@ -21,7 +21,7 @@ import { NodeTcpTransport } from '../../src/platform/node/tcp';
 import { startAedes, type AedesBroker } from '../support/aedes';
 import { nowMs, until } from './driver';
 import { ScriptedBroker } from './scripted-broker';
-import { IMPLS, type MqttLite } from './impls';
+import { IMPLS, type MqttLite } from '../support/impls';
 
 for (const impl of IMPLS) describe(`${impl.name} › oversize inbound PUBLISH › aedes (MQTT 3.1.1)`, () => {
   let broker: AedesBroker;

@@ -14,7 +14,7 @@ import { ClientState } from '../../src/mqtt/client';
 import { NodeTcpTransport } from '../../src/platform/node/tcp';
 import { requireMosquitto, startMosquitto, type MosquittoBroker } from '../support/mosquitto';
 import { nowMs, until } from './driver';
-import { IMPLS } from './impls';
+import { IMPLS } from '../support/impls';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {

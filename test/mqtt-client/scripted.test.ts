@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MqttClient, ClientState, type MqttClientOptions } from '../../src/mqtt/client';
 import { NodeTcpTransport } from '../../src/platform/node/tcp';
 import { ScriptedBroker, type Received } from './scripted-broker';
-import { IMPLS, type MqttLite } from './impls';
+import { IMPLS, type MqttLite } from '../support/impls';
 
 const brokers: ScriptedBroker[] = [];
 const clients: MqttLite[] = [];

@@ -13,8 +13,8 @@
 import dgram from 'node:dgram';
 import { afterEach, beforeEach, expect } from 'vitest';
 import { decodeMessage, MsgType, SnMessage, msgTypeName } from '../../src/mqttsn';
-import { SnClient, type SnClientOptions } from '../../src/mqttsn/client';
-import { createSnLite, type SnLite } from '../../src/mqttsn/lite';
+import type { SnClientOptions } from '../../src/mqttsn/client';
+import type { SnLite } from '../../src/mqttsn/lite';
 import { NodeUdpTransport, type NodeUdpOptions } from '../../src/platform/node/udp';
 import { utf8Decode } from '../../src/core/utf8';
 import { WaitingInbox } from '../support/waiting-inbox';
@@ -111,20 +111,8 @@ export function useOpen(): <T extends { close(): void }>(x: T) => T {
   };
 }
 
-/** An MQTT-SN client implementation the suites run against. */
-export interface SnImpl {
-  /** Shown in the test names. */
-  name: string;
-  make(o: SnClientOptions): SnLite;
-  /** Has QoS 2, discovery and the Will (`SnClient`); the lean client has the "standard" profile plus sleep. */
-  full: boolean;
-}
-
-/** `SnClient`, and the lean `createSnLite` (the MQTT-SN device bundle). */
-export const SN_IMPLS: readonly SnImpl[] = [
-  { name: 'SnClient', make: (o) => new SnClient(o), full: true },
-  { name: 'SnLite', make: (o) => createSnLite(o), full: false },
-];
+export { SN_IMPLS, type SnImpl } from '../support/impls';
+import { SN_IMPLS, type SnImpl } from '../support/impls';
 
 let current: SnImpl = SN_IMPLS[0]!;
 

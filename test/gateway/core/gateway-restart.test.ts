@@ -13,8 +13,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { startAedes } from '../../support/aedes';
-import { createSnLite } from '../../../src/mqttsn/lite';
-import { SnClient } from '../../../src/mqttsn/client';
+import { SN_IMPLS } from '../../support/impls';
 import { Device, Rig, until } from './harness';
 
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
@@ -22,12 +21,7 @@ afterEach(async () => {
   for (const f of cleanups.splice(0).reverse()) await f();
 });
 
-const CLIENTS = [
-  { name: 'SnClient', make: (o: ConstructorParameters<typeof SnClient>[0]) => new SnClient(o) },
-  { name: 'SnLite', make: createSnLite },
-];
-
-for (const client of CLIENTS) describe(`gateway core › the gateway restarts under a running sensor (${client.name})`, () => {
+for (const client of SN_IMPLS) describe(`gateway core › the gateway restarts under a running sensor (${client.name})`, () => {
   for (const mode of ['aggregating', 'transparent'] as const) {
     it(`${mode}: a CleanSession=0 device reconnects, registers its topic again, its next QoS 1 reading arrives once, and its subscription is renewed`, async () => {
       const broker = await startAedes();

@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { MsgType } from '../../../src/mqttsn';
 import { Rig, until } from './harness';
-import { createSnLite } from '../../../src/mqttsn/lite';
+import { SN_IMPLS } from '../../support/impls';
 
 let rig: Rig;
 afterEach(async () => {
@@ -169,10 +169,7 @@ describe('sleep details', () => {
     expect(rig.state('resleep')).toBe('disconnected');
   });
 
-  for (const [name, make] of [
-    ['SnClient', undefined],
-    ['the lean createSnLite', createSnLite],
-  ] as const)
+  for (const { name, make } of SN_IMPLS)
     it(`${name}: sleep, wake up, receive what was buffered before PINGRESP, sleep again`, async () => {
       rig = await Rig.start({ mode: 'aggregating' });
       const w = await rig.watcher();
