@@ -110,8 +110,10 @@ for (const impl of IMPLS) describe.runIf(requireMosquitto())(`${impl.name} › a
     expectAllOnce(s.got);
     expect(s.reasons.length).toBeGreaterThan(0);
     expect(new Set(s.reasons)).toEqual(new Set([Status.Full]));
-    // Each connection gets about a tableful through (N / 4 connections; the PUBRECs go out before it ends).
-    expect(s.reasons.length).toBeLessThanOrEqual(N / 3);
+    // Each connection gets about a tableful through: 13 or 14 connections for 60 messages here,
+    // idle or with every core busy. How many messages arrive in one read decides the exact
+    // number, and a full CI run once needed 21; the bound asks for 2 messages per connection.
+    expect(s.reasons.length).toBeLessThanOrEqual(N / 2);
   });
 
   if (impl.mqtt5) it('MQTT 5: a broker sending past the Receive Maximum gets DISCONNECT 0x93, and every message still arrives exactly once', async () => {
@@ -125,7 +127,7 @@ for (const impl of IMPLS) describe.runIf(requireMosquitto())(`${impl.name} › a
     await until([s.c], () => s.got.size === N, `all ${N} queued messages`, 30_000);
     expectAllOnce(s.got);
     expect(new Set(s.reasons)).toEqual(new Set([Status.Full]));
-    expect(s.reasons.length).toBeLessThanOrEqual(N / 3);
+    expect(s.reasons.length).toBeLessThanOrEqual(N / 2); // as above
     // What went on the wire: the client said why it left.
     expect(s.disconnects.length).toBe(s.reasons.length);
     expect(new Set(s.disconnects)).toEqual(new Set([0x93]));
