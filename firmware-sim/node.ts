@@ -18,7 +18,7 @@ import type { Clock, DatagramTransport } from '../src/index';
 import { SnState, TransportState } from '../src/index';
 import { NodeUdpTransport, nodeClock } from '../src/platform/node/index';
 import { NodeSerialTransport } from './node-serial';
-import { SerialDatagramTransport } from './serial-datagram';
+import { SerialDatagramTransport } from '../src/mqttsn/serial-datagram';
 import { QUANTITY_NAMES, Sensor, TopicStyle, predefinedTopicsFor, sensorTopics } from './sensor';
 import { DECIMALS } from './signal';
 

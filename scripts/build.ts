@@ -192,6 +192,7 @@ export const ENTRIES: readonly EntrySpec[] = [
   { specifier: 'fieldmq/espruino-tcp', source: 'src/platform/espruino/tcp.ts', espruino: 'fieldmq-espruino-tcp.min.js', moddable: '', espruinoOnly: true },
   { specifier: 'fieldmq/espruino-udp', source: 'src/platform/espruino/udp.ts', espruino: 'fieldmq-espruino-udp.min.js', moddable: '', espruinoOnly: true },
   { specifier: 'fieldmq/espruino-serial', source: 'src/platform/espruino/serial.ts', espruino: 'fieldmq-espruino-serial.min.js', moddable: '', espruinoOnly: true },
+  { specifier: 'fieldmq/mqttsn-serial', source: 'src/mqttsn/serial-datagram.ts', espruino: 'fieldmq-mqttsn-serial.min.js', moddable: '', espruinoOnly: true },
 ];
 
 /**

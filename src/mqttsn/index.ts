@@ -19,3 +19,5 @@ export type { SnClientOptions, SnWill } from './client';
 export { SnTopics, SnGateways, snTag, snTagTopic, snIdIndex } from './state';
 export type { SnLite } from './lite';
 export { createSnLite } from './lite';
+export { SerialDatagramTransport } from './serial-datagram';
+export type { SerialDatagramOptions } from './serial-datagram';

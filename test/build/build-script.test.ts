@@ -30,8 +30,8 @@ const INDEX = "export * from './core';\nexport * from './mqtt';\nexport * from '
 
 /** The client bundles (issue #3), one per profile. */
 const CLIENTS = ['fieldmq/mqtt311-client', 'fieldmq/mqtt5-client', 'fieldmq/mqttsn-client', 'fieldmq/mqttsn-client-full'];
-/** The Espruino adapter bundles (no Moddable bundle). */
-const ADAPTERS = ['fieldmq/espruino-tcp', 'fieldmq/espruino-udp', 'fieldmq/espruino-serial'];
+/** The Espruino adapter bundles (no Moddable bundle), and MQTT-SN framing for a serial line. */
+const ADAPTERS = ['fieldmq/espruino-tcp', 'fieldmq/espruino-udp', 'fieldmq/espruino-serial', 'fieldmq/mqttsn-serial'];
 
 describe('build() › missing protocol entries', () => {
   it('skips them with a note and still builds src/index.ts without them', async () => {
@@ -49,6 +49,7 @@ describe('build() › missing protocol entries', () => {
       'note: skipping fieldmq/espruino-tcp: src/platform/espruino/tcp.ts does not exist yet',
       'note: skipping fieldmq/espruino-udp: src/platform/espruino/udp.ts does not exist yet',
       'note: skipping fieldmq/espruino-serial: src/platform/espruino/serial.ts does not exist yet',
+      'note: skipping fieldmq/mqttsn-serial: src/mqttsn/serial-datagram.ts does not exist yet',
     ]);
     expect(r.bundles.map((b) => `${b.platform}:${b.specifier}`)).toEqual(['espruino:fieldmq', 'moddable:fieldmq']);
     expect(r.bundles[0].exports).toContain('ByteRing');

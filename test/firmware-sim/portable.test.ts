@@ -17,7 +17,7 @@ import { addCached, espruinoContext } from '../build/helpers';
 import { encode, type Tx } from '../mqttsn-client/harness';
 
 const ROOT = resolve(__dirname, '../..');
-const DEVICE_FILES = ['firmware-sim/sensor.ts', 'firmware-sim/signal.ts', 'firmware-sim/serial-datagram.ts'];
+const DEVICE_FILES = ['firmware-sim/sensor.ts', 'firmware-sim/signal.ts'];
 
 async function bundle(entry: string): Promise<string> {
   const r = await esbuild.build({
@@ -43,7 +43,7 @@ describe('firmware-sim › portability', () => {
     expect(rules).toContain('timer');
   });
 
-  it.each(['firmware-sim/sensor.ts', 'firmware-sim/serial-datagram.ts'])('%s bundled for Espruino (cjs, es2015) passes the Espruino check', async (file) => {
+  it.each(['firmware-sim/sensor.ts'])('%s bundled for Espruino (cjs, es2015) passes the Espruino check', async (file) => {
     expect(checkEspruinoSource(await bundle(file))).toEqual([]);
   });
 });

@@ -17,8 +17,13 @@
  * - **Sending**: a message is copied whole into the transmit ring or refused (`0`, "try later");
  *   the ring drains into the stream as fast as it takes bytes, on every `send` and `recv`.
  */
-import { ByteRing, SnMessage, Status, TransportState, decodeMessage, readLength } from '../src/index';
-import type { DatagramTransport, Transport } from '../src/index';
+import { ByteRing } from '../core/ring';
+import { Status } from '../core/status';
+import { TransportState } from '../transport';
+import { SnMessage } from './message';
+import { readLength } from './header';
+import { decodeMessage } from './decode';
+import type { DatagramTransport, Transport } from '../transport';
 
 /** Options of {@link SerialDatagramTransport}. */
 export interface SerialDatagramOptions {

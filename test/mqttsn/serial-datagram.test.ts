@@ -1,5 +1,5 @@
 /**
- * firmware-sim › SerialDatagramTransport: raw MQTT-SN framing over a byte stream (messages
+ * mqttsn › SerialDatagramTransport: raw MQTT-SN framing over a byte stream (messages
  * framed only by their own Length, as mqtt-sn-tools' serial bridge). First over an in-memory
  * stream the test controls octet by octet, then over a real socat pseudo-terminal pair with
  * the Node serial adapter, the way the simulator attaches a node to a gateway's serial port.
@@ -9,7 +9,7 @@ import { Status } from '../../src/core/status';
 import { MsgType, SnMessage, decodeMessage } from '../../src/mqttsn';
 import { TransportState, type Transport } from '../../src/transport';
 import { NodeSerialTransport } from '../../firmware-sim/node-serial';
-import { SerialDatagramTransport } from '../../firmware-sim/serial-datagram';
+import { SerialDatagramTransport } from '../../src/mqttsn/serial-datagram';
 import { requirePeer } from '../support/peers';
 import { PtyPeer, createPtyPair, socatPath, type PtyPair } from '../support/pty';
 import { encode } from '../mqttsn-client/harness';
@@ -71,7 +71,7 @@ function make(maxPacket?: number): { s: MemoryStream; t: SerialDatagramTransport
   return { s, t };
 }
 
-describe('firmware-sim › SerialDatagramTransport › receiving', () => {
+describe('mqttsn › SerialDatagramTransport › receiving', () => {
   it('returns one whole message per recv, however the octets arrive', () => {
     const { s, t } = make();
     s.chunk = 1;
@@ -139,7 +139,7 @@ describe('firmware-sim › SerialDatagramTransport › receiving', () => {
   });
 });
 
-describe('firmware-sim › SerialDatagramTransport › sending', () => {
+describe('mqttsn › SerialDatagramTransport › sending', () => {
   it('writes each message whole and in order, for every peer handle, broadcast included', () => {
     const { s, t } = make();
     expect(t.sendTo(connack, 0, connack.length, 0, 0)).toBe(connack.length);
