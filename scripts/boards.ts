@@ -59,8 +59,8 @@ export interface Board {
   /**
    * `lean` (`createMqttLite`, `createSnLite`): the smallest code, where code sits in RAM or its
    * size counts (Espruino). `full` (`MqttClient`, `SnClient`): where code is preloaded into flash
-   * and only objects take RAM (Moddable): their instances hold a third of the lean clients'
-   * slots, since a lean client's methods are closures made per instance.
+   * and only objects take RAM (Moddable): their instances hold about a quarter of the lean
+   * clients' slots, since a lean client's methods are closures made per instance.
    */
   client: 'lean' | 'full';
   mcu: string;
@@ -73,6 +73,8 @@ export interface Board {
   xsChunkBytes?: number;
   xsStaticBytes?: number;
   link: { kind: 'serial' | 'wifi'; what: string; mtu: number };
+  /** Espruino UDP adapter options (`EspruinoUdpTransport`: `maxDatagram` default 256) where the profile needs more. */
+  udp?: { maxDatagram: number };
   mqtt?: MqttProfile;
   mqttsn?: SnProfile;
   sources: string[];
@@ -122,7 +124,8 @@ export function measureBuffers(bundle: string, client: 'lean' | 'full', protocol
     var module = { exports: {} };`,
     ctx,
   );
-  vm.runInContext(`(function (module, exports) {${bundle}\n})(module, module.exports); var T = ${IDLE_TRANSPORT};`, ctx);
+  // Only what building the client allocates: nothing the module makes while it loads.
+  vm.runInContext(`(function (module, exports) {${bundle}\n})(module, module.exports); var T = ${IDLE_TRANSPORT}; sizes.length = 0;`, ctx);
   vm.runInContext(`var C = ${makeExpr('module.exports', client, protocol, options)};`, ctx);
   return (vm.runInContext('sizes', ctx) as number[]).slice();
 }
@@ -243,9 +246,10 @@ export function boardsTable(fs: Footprint[]): string {
   const rows = fs.map((f) => {
     const b = f.board;
     const o = (f.protocol === 'mqtt' ? b.mqtt : b.mqttsn)! as unknown as Record<string, number>;
-    const opts = Object.keys(o)
-      .map((k) => `${k} ${o[k]}`)
-      .join(', ');
+    const opts =
+      Object.keys(o)
+        .map((k) => `${k} ${o[k]}`)
+        .join(', ') + (f.protocol === 'mqttsn' && b.udp ? `; UDP adapter maxDatagram ${b.udp.maxDatagram}` : '');
     const client = (f.protocol === 'mqtt' ? 'MQTT 3.1.1' : 'MQTT-SN') + (b.client === 'full' ? (f.protocol === 'mqtt' ? ' (`MqttClient`)' : ' (`SnClient`)') : f.protocol === 'mqtt' ? ' (`createMqttLite`)' : ' (`createSnLite`)');
     const code = b.runtime === 'espruino' ? `${kb(f.codeBytes)}, ${b.upload === 'flash' ? 'saved to flash' : 'uploaded to RAM'}` : 'preloaded into flash';
     const mtu = f.protocol === 'mqttsn' ? String(b.link.mtu) : 'TCP';

@@ -4,7 +4,7 @@
  * one octet, or `0x01` and two more), 8N1 — what mqtt-sn-tools' serial bridge and the
  * gateway's serial transport speak (DESIGN.md §5).
  *
- * It wraps any byte-stream {@link Transport}: `NodeSerialTransport` (./node-serial.ts) in the
+ * It wraps any byte-stream {@link Transport}: `NodeSerialTransport` (firmware-sim/node-serial.ts) in the
  * simulator, `EspruinoSerialTransport` or `ModdableSerialTransport` on a board. Portable code:
  * one receive ring, one transmit ring and one decode scratch message, all allocated here.
  *

@@ -1,7 +1,7 @@
 /**
- * firmware-sim › portability: the sensor core and the serial framing are device code. They pass
+ * firmware-sim › portability: the sensor core is device code. It passes
  * the project's portability check (no Node modules, Buffer, timers, Date, process) and, bundled
- * as a board would get them (esbuild, CommonJS, es2015), the Espruino syntax check; the sensor
+ * as a board would get it (esbuild, CommonJS, es2015), the Espruino syntax check; the sensor
  * then runs a whole connect-and-publish session inside an Espruino-like V8 context (no Map, Set,
  * Symbol, Date, TextEncoder; modules loaded through `Modules.addCached`).
  */

@@ -169,7 +169,7 @@ describe('mqttsn › SerialDatagramTransport › sending', () => {
 
 const runPty = requirePeer('socat', socatPath() !== null, 'install socat (apt-get install socat) for the serial-line tests');
 
-describe.skipIf(!runPty)('firmware-sim › SerialDatagramTransport over a socat PTY pair (NodeSerialTransport)', () => {
+describe.skipIf(!runPty)('mqttsn › SerialDatagramTransport over a socat PTY pair (NodeSerialTransport)', () => {
   let pair: PtyPair;
   beforeAll(async () => {
     pair = await createPtyPair();
