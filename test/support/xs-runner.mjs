@@ -15,8 +15,12 @@
 //   2 Log, 3 Done, 4 Wait(u16 ms: until socket activity or ms)
 //   10 TcpOpen → i8 status, 11 TcpState → u8, 12 TcpSend → i32,
 //   13 TcpRecv(u32 max) → i32 n + n bytes, 14 TcpClose, 15 TcpAvailable → u32
+//   20 UdpOpen → i8 status, 21 UdpSend(u16 port, u8 n, n address octets, datagram) → i32,
+//   22 UdpRecv → empty, or u16 port + u8 n + address + datagram, 23 UdpAvailable → u32 datagrams,
+//   24 UdpClose
 import '@endo/init';
 import { spawn } from 'node:child_process';
+import dgram from 'node:dgram';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -122,6 +126,46 @@ process.once('message', async (job) => {
     return i32(bytes.length);
   };
 
+  // ---- the bridged UDP socket (udp4 on 127.0.0.1, any port) ----
+  let udp = null;
+  let datagrams = [];
+  const udpOpen = async () => {
+    if (udp) return Status.IllegalState;
+    const u = dgram.createSocket('udp4');
+    udp = u;
+    datagrams = [];
+    u.on('message', (msg, rinfo) => {
+      if (udp !== u) return;
+      datagrams.push({ bytes: new Uint8Array(msg), address: rinfo.address, port: rinfo.port });
+      stats.received += msg.length;
+      wake();
+    });
+    await new Promise((resolve) => u.bind(0, '127.0.0.1', resolve));
+    return Status.Ok;
+  };
+  const udpSend = (p) => {
+    if (!udp) return i32(Status.Closed);
+    const port = (p[0] << 8) | p[1];
+    const n = p[2];
+    const address = dec.decode(p.subarray(3, 3 + n));
+    const bytes = Buffer.from(p.subarray(3 + n)); // copied: the command buffer is ours only for this call
+    udp.send(bytes, port, address);
+    stats.sent += bytes.length;
+    return i32(bytes.length);
+  };
+  const udpRecv = () => {
+    const d = datagrams.shift();
+    if (!d) return new Uint8Array(0);
+    const a = enc.encode(d.address);
+    const out = new Uint8Array(3 + a.length + d.bytes.length);
+    out[0] = d.port >> 8;
+    out[1] = d.port & 0xff;
+    out[2] = a.length;
+    out.set(a, 3);
+    out.set(d.bytes, 3 + a.length);
+    return out;
+  };
+
   const handleCommand = async (msg) => {
     stats.commands++;
     const op = msg[0];
@@ -175,6 +219,19 @@ process.once('message', async (job) => {
         return new Uint8Array(0);
       case 15:
         return u32(rxBytes);
+      case 20:
+        return new Uint8Array([(await udpOpen()) & 0xff]);
+      case 21:
+        return udpSend(p);
+      case 22:
+        return udpRecv();
+      case 23:
+        return u32(datagrams.length);
+      case 24:
+        if (udp) udp.close();
+        udp = null;
+        datagrams = [];
+        return new Uint8Array(0);
       default:
         throw new Error(`xs-runner: unknown op ${op}`);
     }
@@ -201,6 +258,7 @@ process.once('message', async (job) => {
     send({ type: 'error', message: String(e && e.message ? e.message : e), stats });
   } finally {
     if (socket) socket.destroy();
+    if (udp) udp.close();
     if (worker) await worker.close().catch(() => {});
     process.disconnect?.();
   }

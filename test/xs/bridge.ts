@@ -15,6 +15,8 @@
  *   `net.Socket` and answers `recv` at once with whatever has arrived;
  * - `BridgeTCP`: an ECMA-419 TCP socket class over the same bridge, so the
  *   Moddable adapters can run in the real engine;
+ * - `BridgeUDP`: an ECMA-419 UDP socket class whose datagrams the host sends
+ *   and receives on a real UDP socket (127.0.0.1), for the Moddable UDP adapter;
  * - `runXsMain(name)`: calls `globalThis[name](xsHost)` to get `{ poll(now) }`
  *   and drives it with the host clock until `xsHost.done` (or `poll`
  *   returning `true`).
@@ -49,6 +51,16 @@ export const Op = {
   TcpClose: 14,
   /** → u32 bytes the host holds for `recv`. */
   TcpAvailable: 15,
+  /** → i8 status (the host binds a udp4 socket on 127.0.0.1, any port). */
+  UdpOpen: 20,
+  /** u16 port, u8 n, n octets of address, the datagram → i32 octets sent. */
+  UdpSend: 21,
+  /** → empty when none waits, else u16 port, u8 n, n octets of address, the datagram. */
+  UdpRecv: 22,
+  /** → u32 datagrams waiting. */
+  UdpAvailable: 23,
+  /** → empty. */
+  UdpClose: 24,
 } as const;
 
 const enc = new TextEncoder();
@@ -234,6 +246,78 @@ export class BridgeTcpSocket {
   }
 }
 
+/** Options of {@link BridgeUdpSocket}, as ECMA-419 §10 "UDP socket" defines them. */
+interface BridgeUdpOptions {
+  port?: number;
+  address?: string;
+  format?: string;
+  onReadable?: (packets: number) => void;
+}
+
+/**
+ * An ECMA-419 UDP socket class (§10 "UDP socket") over the bridge, with the Moddable SDK's
+ * `write(address, port, buffer)` order and its `read()`: one whole datagram as an
+ * `ArrayBuffer` with `address` and `port` attached. The host has one UDP socket: one instance
+ * at a time. `onReadable(packets)` is delivered by the driver between polls.
+ */
+export class BridgeUdpSocket {
+  static live: BridgeUdpSocket[] = [];
+  format = 'buffer';
+  private readonly o: BridgeUdpOptions;
+  private closed = false;
+  private announced = 0;
+
+  constructor(options: BridgeUdpOptions) {
+    if (options.port !== undefined && !(options.port >= 0 && options.port <= 65535)) throw new RangeError('invalid port');
+    if (call(Op.UdpOpen, null, 0)[0] !== 0) throw new Error('socket in use');
+    this.o = options;
+    BridgeUdpSocket.live.push(this);
+  }
+
+  read(): (ArrayBuffer & { address: string; port: number }) | undefined {
+    if (this.closed) throw new Error('closed');
+    const r = call(Op.UdpRecv, null, 0);
+    if (r.length === 0) return undefined;
+    const n = r[2];
+    const d = r.slice(3 + n).buffer as ArrayBuffer & { address: string; port: number };
+    d.address = dec.decode(r.subarray(3, 3 + n));
+    d.port = (r[0] << 8) | r[1];
+    if (this.announced > 0) this.announced--;
+    return d;
+  }
+
+  write(address: string, port: number, buffer: ArrayBuffer | Uint8Array): void {
+    if (this.closed) throw new Error('closed');
+    if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(String(address))) throw new RangeError('invalid IP address');
+    const bytes = buffer instanceof Uint8Array ? buffer : new Uint8Array(buffer);
+    const a = enc.encode(address);
+    const msg = new Uint8Array(3 + a.length + bytes.length);
+    msg[0] = (port >> 8) & 0xff;
+    msg[1] = port & 0xff;
+    msg[2] = a.length;
+    msg.set(a, 3);
+    msg.set(bytes, 3 + a.length);
+    call(Op.UdpSend, msg, msg.length);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    call(Op.UdpClose, null, 0);
+    BridgeUdpSocket.live = BridgeUdpSocket.live.filter((s) => s !== this);
+  }
+
+  /** Delivers `onReadable` when more datagrams wait than were announced (called by the driver between polls). */
+  tick(): void {
+    if (this.closed) return;
+    const n = i32(call(Op.UdpAvailable, null, 0), 0) >>> 0;
+    if (n > this.announced) {
+      this.announced = n;
+      if (this.o.onReadable) this.o.onReadable.call(this, n);
+    }
+  }
+}
+
 function available(): number {
   return i32(call(Op.TcpAvailable, null, 0), 0) >>> 0;
 }
@@ -247,6 +331,8 @@ export function runXsMain(name: string): void {
   while (!host.finished) {
     const live = BridgeTcpSocket.live.slice();
     for (let i = 0; i < live.length; i++) live[i].tick();
+    const udp = BridgeUdpSocket.live.slice();
+    for (let i = 0; i < udp.length; i++) udp[i].tick();
     const r = app.poll(host.now());
     if (r === true) host.done();
     if (!host.finished) host.wait(2);
@@ -258,6 +344,7 @@ const g = globalThis as unknown as Record<string, unknown>;
 g.xsHost = host;
 g.BridgeTransport = BridgeTransport;
 g.BridgeTCP = BridgeTcpSocket;
+g.BridgeUDP = BridgeUdpSocket;
 g.runXsMain = runXsMain;
 g.TransportState = { Closed: TransportState.Closed, Opening: TransportState.Opening, Open: TransportState.Open };
 // `print` goes to the host's output too (xsnap's own stdout is not collected).
