@@ -893,7 +893,8 @@ export class MqttClient {
         this.pingOut_ = false;
         return;
       case PacketType.DISCONNECT:
-        return this.lost_(v.reasonCode);
+        // MQTT 3.1.1 has no DISCONNECT from the server (§3.14: client to server only).
+        return this.v_ === 5 ? this.lost_(v.reasonCode) : this.protocolError_(Status.ProtocolError);
     }
     // CONNACK twice, or AUTH (enhanced authentication is not implemented).
     this.protocolError_(Status.ProtocolError);
@@ -909,6 +910,9 @@ export class MqttClient {
   private subAck_(sub: boolean): void {
     const v = this.view_;
     const o = this.o_;
+    // One filter per SUBSCRIBE / UNSUBSCRIBE, so one return code (3.1.1 §3.9.3; MQTT 5 §3.9.3,
+    // §3.11.3); a 3.1.1 UNSUBACK has none (§3.11.3).
+    if (v.payloadLength !== (sub || this.v_ === 5 ? 1 : 0)) return this.protocolError_(Status.Malformed);
     const code = v.payloadLength > 0 ? this.rx_[v.payloadOffset] : 0;
     const list = sub ? this.subs_ : this.unsubs_;
     const i = byId(list, v.packetId);

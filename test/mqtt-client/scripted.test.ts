@@ -407,6 +407,9 @@ for (const impl of IMPLS) {
       ['Remaining Length not in its shortest form', [0xd0, 0x80, 0x00]],
       ['a second CONNACK', [0x20, 0x02, 0x00, 0x00]],
       ['a packet only a client sends (SUBSCRIBE)', [0x82, 0x06, 0x00, 0x01, 0x00, 0x01, 0x61, 0x00]],
+      // One filter per SUBSCRIBE: one return code (§3.9.3), whatever the packet id.
+      ['SUBACK with two return codes', [0x90, 0x04, 0x00, 0x07, 0x01, 0x01]],
+      ['DISCONNECT (a 3.1.1 server never sends one, §3.14)', [0xe0, 0x00]],
     ];
     for (const [name, bytes] of cases) {
       it(`${name}: the connection ends, nothing is reported from it, and the client reconnects`, async () => {
