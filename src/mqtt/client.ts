@@ -912,7 +912,7 @@ export class MqttClient {
     const o = this.o_;
     // One filter per SUBSCRIBE / UNSUBSCRIBE, so one return code (3.1.1 §3.9.3; MQTT 5 §3.9.3,
     // §3.11.3); a 3.1.1 UNSUBACK has none (§3.11.3).
-    if (v.payloadLength !== (sub || this.v_ === 5 ? 1 : 0)) return this.protocolError_(Status.Malformed);
+    if (v.payloadLength !== (sub || this.v_ === 5 ? 1 : 0)) return this.protocolError_(Status.ProtocolError);
     const code = v.payloadLength > 0 ? this.rx_[v.payloadOffset] : 0;
     const list = sub ? this.subs_ : this.unsubs_;
     const i = byId(list, v.packetId);

@@ -13,7 +13,7 @@
 import { readFileSync } from 'node:fs';
 import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
-import { allFootprints, boardsTable, loadBoards, withTable, README_FILE, type Board } from '../../scripts/boards';
+import { allFootprints, boardsTable, loadBoards, withTable, xsSlots, README_FILE, type Board } from '../../scripts/boards';
 import { ClientState, MqttClient, type MqttClientOptions } from '../../src/mqtt/client';
 import { createMqttLite, type MqttLite } from '../../src/mqtt/lite';
 import { createSnLite } from '../../src/mqttsn/lite';
@@ -68,6 +68,15 @@ describe.runIf(requireXs())('board profiles › footprint', () => {
     const readme = readFileSync(README_FILE, 'utf8');
     expect(withTable(readme, boardsTable(fs)), 'run: npx tsx scripts/boards.ts --write').toBe(readme);
   }, 120_000);
+
+  it('the lean clients\' XS slots the READMEs quote (to the nearest ten) are what the engine measures', async () => {
+    const b = BOARDS.find((x) => x.id === 'moddable-esp8266')!;
+    const mqttSlots = Math.round((await xsSlots('lean', 'mqtt', b.mqtt!)) / 10) * 10;
+    const snSlots = Math.round((await xsSlots('lean', 'mqttsn', b.mqttsn!)) / 10) * 10;
+    const flat = (f: string) => readFileSync(f, 'utf8').replace(/\s+/g, ' ');
+    expect(flat(README_FILE)).toContain(`about ${mqttSlots} XS slots (MQTT) and ${snSlots} (MQTT-SN) per client`);
+    expect(flat(README_FILE.replace('hardware/README.md', 'README.md'))).toContain(`about ${mqttSlots} XS slots per lean client`);
+  }, 60_000);
 });
 
 /** A client as the profile builds it. */

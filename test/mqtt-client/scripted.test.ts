@@ -7,6 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { MqttClient, ClientState, type MqttClientOptions } from '../../src/mqtt/client';
 import { NodeTcpTransport } from '../../src/platform/node/tcp';
+import { Status } from '../../src/core/status';
 import { ScriptedBroker, type Received } from './scripted-broker';
 import { IMPLS, type MqttLite } from '../support/impls';
 
@@ -584,5 +585,20 @@ describe('MqttClient › bad input from the server', () => {
     expect(b.of(14).map((r) => r.reasonCode)).toEqual([0x81]);
     t.now += 60_000;
     await until(() => c.state === ClientState.Connected && b.connections === 2, 'reconnected');
+  });
+
+  it('a SUBACK with two reason codes for its one filter is a protocol error (DISCONNECT 0x82), properties or not', async () => {
+    const b = await scripted(5);
+    const reasons: number[] = [];
+    const subs: number[] = [];
+    const { c, until, connect } = make(b, { onDisconnect: (r) => reasons.push(r), onSubscribed: (_f, code) => subs.push(code) });
+    await connect();
+    // Packet id 7 (none outstanding), Property Length 0, then two reason codes (§3.9.3: one per filter).
+    b.sendRaw(Uint8Array.of(0x90, 0x05, 0x00, 0x07, 0x00, 0x00, 0x00));
+    await until(() => c.state === ClientState.Waiting, 'the link dropped');
+    await until(() => b.of(14).length > 0, 'the DISCONNECT at the server');
+    expect(b.of(14).map((r) => r.reasonCode)).toEqual([0x82]);
+    expect(reasons).toEqual([Status.ProtocolError]);
+    expect(subs).toEqual([]);
   });
 });

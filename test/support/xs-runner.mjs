@@ -28,7 +28,7 @@ import { performance } from 'node:perf_hooks';
 import tmp from 'tmp';
 import { xsnap } from '@agoric/xsnap';
 
-const Status = { Ok: 0, IllegalState: -4, Closed: -15 };
+const Status = { Ok: 0, IllegalState: -4, BadParameter: -5, Closed: -15 };
 const State = { Closed: 0, Opening: 1, Open: 2 };
 const RX_HIGH_WATER = 256 * 1024;
 
@@ -140,7 +140,17 @@ process.once('message', async (job) => {
       stats.received += msg.length;
       wake();
     });
-    await new Promise((resolve) => u.bind(0, '127.0.0.1', resolve));
+    const bound = await new Promise((resolve) => {
+      u.once('error', () => resolve(false));
+      u.bind(0, '127.0.0.1', () => resolve(true));
+    });
+    // Later errors (a send to an unreachable address) are a lost datagram, as on a board.
+    u.on('error', () => {});
+    if (!bound) {
+      udp = null;
+      u.close();
+      return Status.BadParameter;
+    }
     return Status.Ok;
   };
   const udpSend = (p) => {
@@ -148,8 +158,9 @@ process.once('message', async (job) => {
     const port = (p[0] << 8) | p[1];
     const n = p[2];
     const address = dec.decode(p.subarray(3, 3 + n));
+    if (port === 0 || !net.isIPv4(address)) return i32(Status.BadParameter);
     const bytes = Buffer.from(p.subarray(3 + n)); // copied: the command buffer is ours only for this call
-    udp.send(bytes, port, address);
+    udp.send(bytes, port, address, () => {}); // a send error is a lost datagram
     stats.sent += bytes.length;
     return i32(bytes.length);
   };

@@ -289,6 +289,7 @@ export class BridgeUdpSocket {
   write(address: string, port: number, buffer: ArrayBuffer | Uint8Array): void {
     if (this.closed) throw new Error('closed');
     if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(String(address))) throw new RangeError('invalid IP address');
+    if (!(port >= 1 && port <= 65535)) throw new RangeError('invalid port');
     const bytes = buffer instanceof Uint8Array ? buffer : new Uint8Array(buffer);
     const a = enc.encode(address);
     const msg = new Uint8Array(3 + a.length + bytes.length);
@@ -297,7 +298,7 @@ export class BridgeUdpSocket {
     msg[2] = a.length;
     msg.set(a, 3);
     msg.set(bytes, 3 + a.length);
-    call(Op.UdpSend, msg, msg.length);
+    if (i32(call(Op.UdpSend, msg, msg.length), 0) < 0) throw new Error('write failed');
   }
 
   close(): void {
