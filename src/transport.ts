@@ -61,4 +61,17 @@ export interface DatagramTransport extends Transport {
    * or {@link BROADCAST} with `radius` hops where the network has them).
    */
   sendTo(buf: Uint8Array, off: number, len: number, peer: number, radius: number): number;
+  /**
+   * Optional: writes the network address of `peer` into `buf[off..off+len]`
+   * as the octets a client puts in GWINFO's GwAdd (MQTT-SN 1.2 §5.4.3, §6.1);
+   * returns their count, or a negative Status. The IP adapters write 4 octets
+   * of IPv4 address and 2 of port, big-endian.
+   */
+  addressOf?(peer: number, buf: Uint8Array, off: number, len: number): number;
+  /**
+   * Optional: the peer handle for GwAdd octets `buf[off..off+len]` (as
+   * {@link DatagramTransport.addressOf} writes them), added to the peer table
+   * when new; or a negative Status (malformed, table full).
+   */
+  peerAt?(buf: Uint8Array, off: number, len: number): number;
 }

@@ -43,9 +43,12 @@
  * - delivers an inbound QoS 2 message on PUBLISH and remembers its MsgId until
  *   PUBREL (exactly once); with no room to remember it, it does not answer;
  * - treats a 2-character ASCII name without wildcards as a short topic (§6.7);
- * - ignores session messages from any peer but the gateway in use, and GWINFO
- *   sent by other clients (their GwAdd cannot become a peer handle); it does
- *   not answer other clients' SEARCHGW itself.
+ * - ignores session messages from any peer but the gateway in use;
+ * - answers another client's SEARCHGW with a GWINFO naming a gateway it knows
+ *   (GwId and GwAdd) after a random delay of up to T_GWINFO, unless a GWINFO
+ *   is heard first, and takes a gateway from another client's GWINFO (§6.1),
+ *   when its transport turns peers into GwAdd octets and back
+ *   (`addressOf` / `peerAt`: the IP adapters do);
  *
  * Four features are compile-time switches (`src/flags.ts`), all on unless a
  * device build turns them off (the "standard" profile of scripts/build.ts
@@ -136,9 +139,11 @@ export interface SnClientOptions {
   nAdv?: number;
   /** Broadcast radius of SEARCHGW (§5.3.9; 0 = whole network). Default 1. */
   radius?: number;
+  /** T_GWINFO in ms (§6.1; §7.2: 5 s): the random delay before answering another client's SEARCHGW. Default 5000. */
+  tGwInfo?: number;
   /** Peer handle of a gateway known in advance: used first and whenever no other is known. */
   gateway?: number;
-  /** Random numbers in [0, 1) for the SEARCHGW delay. Default `Math.random`. */
+  /** Random numbers in [0, 1) for the SEARCHGW and GWINFO delays. Default `Math.random`. */
   random?: (() => number) | null;
   /** CONNACK arrived: 0 accepted, else the rejection ReturnCode (§6.2). */
   onConnect?: ((returnCode: number) => void) | null;
@@ -281,6 +286,13 @@ export class SnClient {
   private sdl_: number;
   /** SEARCHGW radius. */
   private rad_: number;
+  /** GWINFO answer to another client's SEARCHGW: when its delay began (-1: none), the delay, its radius; T_GWINFO. */
+  private ga_: number;
+  private gad_: number;
+  private grd_: number;
+  private tgi_: number;
+  /** GwAdd octets of the GWINFO answer. */
+  private gwa_!: Uint8Array;
 
   /** Builds the client and allocates every buffer and table it will use. Throws only on impossible sizes. */
   constructor(o: SnClientOptions) {
@@ -297,7 +309,10 @@ export class SnClient {
     this.tp_ = new SnTopics(o.maxTopics || 8);
     this.sb_ = [];
     this.sx_ = new Uint32Array(o.maxSubscriptions || 8);
-    if (globalThis.FIELDMQ_SN_DISCOVERY !== false) this.gw_ = new SnGateways(o.maxGateways || 4);
+    if (globalThis.FIELDMQ_SN_DISCOVERY !== false) {
+      this.gw_ = new SnGateways(o.maxGateways || 4);
+      this.gwa_ = new Uint8Array(16);
+    }
     if (globalThis.FIELDMQ_SN_QOS2 !== false) this.r2_ = new Uint16Array(o.maxInbound || 4);
     this.tr_ = o.tRetry || 10000;
     this.nr_ = o.nRetry ?? 3;
@@ -307,6 +322,9 @@ export class SnClient {
     this.na_ = o.nAdv || 2;
     this.cs_ = o.cleanSession ?? true;
     this.rad_ = o.radius ?? 1;
+    this.tgi_ = o.tGwInfo ?? 5000;
+    this.ga_ = -1;
+    this.gad_ = this.grd_ = 0;
     this.wt_ = globalThis.FIELDMQ_SN_WILL !== false && w ? w.topic : null;
     this.wp_ = w ? w.payload : '';
     this.wq_ = w ? w.qos : 0;
@@ -640,6 +658,34 @@ export class SnClient {
         this.searched_();
       }
     }
+    if (this.ga_ >= 0 && elapsed(now, this.ga_) >= this.gad_) {
+      this.ga_ = -1;
+      this.gwInfo_();
+    }
+  }
+
+  /**
+   * Broadcasts GWINFO for another client's SEARCHGW (§5.4.3, §6.1): the
+   * gateway in use if it is in the list, else the one heard last, with its
+   * address (GwAdd) as the transport writes it.
+   */
+  private gwInfo_(): void {
+    if (globalThis.FIELDMQ_SN_DISCOVERY !== false) {
+      const gw = this.gw_;
+      const x = this.x_;
+      let i = gw.at(this.g_);
+      if (i < 0) for (let j = 0; j < gw.n; j++) if (i < 0 || ((gw.t[j] - gw.t[i]) | 0) > 0) i = j;
+      const n = i >= 0 && x.addressOf ? x.addressOf(gw.h[i], this.gwa_, 0, this.gwa_.length) : -1;
+      if (n <= 0) return;
+      const m = this.mo_;
+      m.reset();
+      m.type = MsgType.GWINFO;
+      m.gwId = gw.id[i];
+      m.data = this.gwa_;
+      m.dataLength = n;
+      const len = encodeMessage(m, this.tx_, 0);
+      if (len > 0) x.sendTo(this.tx_, 0, len, BROADCAST, this.grd_);
+    }
   }
 
   // ---- inbound ----------------------------------------------------------
@@ -655,9 +701,14 @@ export class SnClient {
     const tp = this.tp_;
     const q = this.q_;
     let rc = m.returnCode;
-    if (globalThis.FIELDMQ_SN_DISCOVERY !== false && (t === MsgType.ADVERTISE || (t === MsgType.GWINFO && !m.dataLength))) {
-      // A GWINFO from another client carries the gateway's address (GwAdd),
-      // which a peer-handle transport cannot turn into a handle: ignored.
+    if (globalThis.FIELDMQ_SN_DISCOVERY !== false && (t === MsgType.ADVERTISE || t === MsgType.GWINFO)) {
+      if (t === MsgType.GWINFO) {
+        // §6.1: any GWINFO cancels our own answer to a SEARCHGW.
+        this.ga_ = -1;
+        // One from another client names the gateway by its address (GwAdd).
+        if (m.dataLength) h = this.x_.peerAt ? this.x_.peerAt(m.data!, m.dataOffset, m.dataLength) : -1;
+        if (h < 0) return;
+      }
       const gw = this.gw_;
       const n = gw.n;
       gw.heard(m.gwId, h, t ? -1 : m.duration * 1000, this.now_);
@@ -672,6 +723,12 @@ export class SnClient {
     if (globalThis.FIELDMQ_SN_DISCOVERY !== false && t === MsgType.SEARCHGW) {
       // §6.1: another client's identical SEARCHGW counts as our own.
       if (this.sg_ && m.radius === this.rad_) this.searched_();
+      // §6.1: a client with an active gateway answers with GWINFO after a random delay of up to T_GWINFO.
+      if (this.gw_.n && this.x_.addressOf && this.ga_ < 0) {
+        this.ga_ = this.now_;
+        this.gad_ = ((this.o_.random || Math.random)() * this.tgi_) | 0;
+        this.grd_ = m.radius;
+      }
       return;
     }
     // Everything else is session traffic: only from the gateway in use.

@@ -114,6 +114,43 @@ export class PeerTable {
     return this.has(handle) ? this.ports[handle] : Status.NotFound;
   }
 
+  /**
+   * Writes the address of `handle` as MQTT-SN GwAdd octets (§5.4.3; the
+   * network layer's address, which for IP this SDK writes as the IPv4
+   * address in 4 octets and the port in 2, big-endian) into
+   * `buf[off..off+len]`. Returns 6, {@link Status.NotFound} (free slot),
+   * {@link Status.Unsupported} (not a dotted IPv4 address) or
+   * {@link Status.NoMemory} (`len` < 6).
+   */
+  octets(handle: number, buf: Uint8Array, off: number, len: number): number {
+    if (!this.has(handle)) return Status.NotFound;
+    if (len < 6 || off < 0 || off + 6 > buf.length) return Status.NoMemory;
+    const p = this.addresses[handle].split('.');
+    for (let i = 0; i < 4; i++) {
+      const n = +p[i];
+      // Four decimal octets, each written as a number prints ("010", "1e1", " 1" are not).
+      if (p.length !== 4 || !(n >= 0 && n < 256) || '' + n !== p[i]) return Status.Unsupported;
+      buf[off + i] = n;
+    }
+    buf[off + 4] = this.ports[handle] >> 8;
+    buf[off + 5] = this.ports[handle] & 0xff;
+    return 6;
+  }
+
+  /**
+   * The handle of the peer whose GwAdd octets (as {@link PeerTable.octets}
+   * writes them: 4 octets of IPv4 address, 2 of port) are
+   * `buf[off..off+len]`, added when new (not pinned). Returns the handle,
+   * {@link Status.BadParameter} (not 6 octets, or port 0) or
+   * {@link Status.Full}.
+   */
+  addOctets(buf: Uint8Array, off: number, len: number): number {
+    if (len !== 6 || off < 0 || off + 6 > buf.length) return Status.BadParameter;
+    const port = (buf[off + 4] << 8) | buf[off + 5];
+    if (port === 0) return Status.BadParameter;
+    return this.add(buf[off] + '.' + buf[off + 1] + '.' + buf[off + 2] + '.' + buf[off + 3], port);
+  }
+
   private touch(h: number): void {
     this.clock = (this.clock + 1) >>> 0;
     if (this.clock === 0) {

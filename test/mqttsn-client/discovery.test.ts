@@ -81,16 +81,86 @@ describe('SnClient › SEARCHGW / GWINFO (§6.1)', () => {
     await gw.expect(MsgType.SEARCHGW);
   });
 
-  it('ignores a GWINFO sent by another client (it carries GwAdd, an address the client cannot use)', async () => {
-    const gw = await gateway();
+  it("takes a gateway from another client's GWINFO: GwAdd (IPv4 address, port) becomes a peer, and it connects there", async () => {
+    const bc = await gateway(); // where the searcher's broadcasts go
+    const gw = await gateway(); // the gateway the other client names
     const other = await gateway();
-    const rig = await searcher(gw, { random: () => 0 });
+    const rig = await searcher(bc, { random: () => 0 });
     rig.c.connect();
     rig.poll();
-    await gw.expect(MsgType.SEARCHGW);
-    await rig.deliver(other, { type: MsgType.GWINFO, gwId: 9, data: new Uint8Array([127, 0, 0, 1, 7, 92]) });
+    await bc.expect(MsgType.SEARCHGW);
+    await rig.deliver(other, { type: MsgType.GWINFO, gwId: 9, data: gwAdd(gw.port) });
+    const h = rig.tr.peers.find('127.0.0.1', gw.port);
+    expect(h).toBeGreaterThan(0);
+    expect(rig.take()).toEqual([['gateway', 9, h, true]]);
+    expect([rig.c.state(), rig.c.gateway()]).toEqual([SnState.Connecting, h]);
+    rig.poll();
+    await gw.expect(MsgType.CONNECT);
+  });
+
+  it('ignores a GWINFO whose GwAdd is not an IPv4 address and port (6 octets), and keeps searching', async () => {
+    const bc = await gateway();
+    const other = await gateway();
+    const rig = await searcher(bc, { random: () => 0 });
+    rig.c.connect();
+    rig.poll();
+    await bc.expect(MsgType.SEARCHGW);
+    for (const data of [new Uint8Array([127, 0, 0, 1, 7]), new Uint8Array([127, 0, 0, 1, 0, 0]), new Uint8Array(18)]) {
+      await rig.deliver(other, { type: MsgType.GWINFO, gwId: 9, data });
+    }
     expect(rig.take()).toEqual([]);
     expect(rig.c.state()).toBe(SnState.Searching);
+  });
+});
+
+/** GwAdd as the IP adapters write it: IPv4 127.0.0.1, then the port, big-endian. */
+function gwAdd(port: number): Uint8Array {
+  return new Uint8Array([127, 0, 0, 1, port >> 8, port & 0xff]);
+}
+
+describe("SnClient › answering another client's SEARCHGW (§6.1)", () => {
+  /** A client that knows gateway `gw` (GwId 5, from its ADVERTISE); its broadcasts go to `bc`. */
+  async function knowing(gw: ScriptedGateway, bc: ScriptedGateway, opts: Parameters<typeof Rig.create>[1] = {}): Promise<Rig> {
+    const rig = await searcher(bc, { random: () => 0.5, tGwInfo: 5000, ...opts });
+    await rig.deliver(gw, { type: MsgType.ADVERTISE, gwId: 5, duration: 900 });
+    rig.take();
+    return rig;
+  }
+
+  it('broadcasts GWINFO with the GwId and GwAdd of a gateway it knows, after a random delay below T_GWINFO', async () => {
+    const gw = await gateway();
+    const bc = await gateway();
+    const other = await gateway();
+    const rig = await knowing(gw, bc);
+    await rig.deliver(other, { type: MsgType.SEARCHGW, radius: 2 });
+    rig.quiet(2499); // random 0.5 × T_GWINFO 5000
+    rig.poll(1);
+    const g = await bc.expect(MsgType.GWINFO);
+    expect(g.m.gwId).toBe(5);
+    expect([...g.data]).toEqual([...gwAdd(gw.port)]);
+    rig.quiet(60_000); // one answer per SEARCHGW
+  });
+
+  it('does not answer when a GWINFO (the gateway\'s, or another client\'s) is heard during the delay', async () => {
+    const gw = await gateway();
+    const bc = await gateway();
+    const other = await gateway();
+    const rig = await knowing(gw, bc);
+    await rig.deliver(other, { type: MsgType.SEARCHGW, radius: 1 });
+    rig.quiet(1000);
+    await rig.deliver(gw, { type: MsgType.GWINFO, gwId: 5 });
+    rig.quiet(10_000);
+    await rig.deliver(other, { type: MsgType.SEARCHGW, radius: 1 });
+    await rig.deliver(other, { type: MsgType.GWINFO, gwId: 5, data: gwAdd(gw.port) });
+    rig.quiet(10_000);
+  });
+
+  it('does not answer while it knows no gateway', async () => {
+    const bc = await gateway();
+    const other = await gateway();
+    const rig = await searcher(bc, { random: () => 0.5 });
+    await rig.deliver(other, { type: MsgType.SEARCHGW, radius: 1 });
+    rig.quiet(10_000);
   });
 });
 

@@ -114,6 +114,20 @@ describe('NodeUdpTransport', () => {
     expect(t.sendTo(Uint8Array.from([1]), 0, 1, 7, 0)).toBe(-14);
   });
 
+  it('addressOf / peerAt: a peer as GwAdd octets (IPv4, port) and back; sendTo the new handle reaches it', async () => {
+    const p = await peer();
+    const q = await peer();
+    const t = await transport({ address: '127.0.0.1', port: p.port });
+    const b = new Uint8Array(6);
+    expect(t.addressOf(0, b, 0, 6)).toBe(6);
+    expect([...b]).toEqual([127, 0, 0, 1, p.port >> 8, p.port & 0xff]);
+    const h = t.peerAt(Uint8Array.of(127, 0, 0, 1, q.port >> 8, q.port & 0xff), 0, 6);
+    expect(h).toBeGreaterThan(0);
+    t.sendTo(Uint8Array.of(0xcc), 0, 1, h, 0);
+    expect((await q.next()).bytes).toEqual([0xcc]);
+    expect(t.peerAt(b, 0, 5)).toBe(-5); // BadParameter
+  });
+
   it('sends BROADCAST to the configured address and port', async () => {
     const p = await peer();
     const t = await transport({ broadcast: { address: '127.0.0.1', port: p.port } });

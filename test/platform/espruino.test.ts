@@ -19,7 +19,7 @@ import { BROADCAST, TransportState } from '../../src/transport';
 import { addCached, espruinoContext } from '../build/helpers';
 import { freePort } from '../support/peers';
 import { FakeEspruinoDgram, FakeEspruinoNet, fakeE, loopbackPair } from './fakes/espruino';
-import { drain, localServer, pattern, TransportEvents, type LocalServer } from './helpers';
+import { drain, expectGwAddRoundTrip, localServer, pattern, TransportEvents, type LocalServer } from './helpers';
 
 describe('EspruinoTcpTransport (fake net over a real TCP socket)', () => {
   let srv: LocalServer;
@@ -178,6 +178,16 @@ describe('EspruinoUdpTransport (fake dgram over real UDP sockets)', () => {
     gw.on('message', onMsg);
     return ev.until(what, f).finally(() => gw.off('message', onMsg));
   }
+
+  it('addressOf / peerAt › the gateway as GwAdd octets (IPv4, port); a handle from octets reaches that peer', async () => {
+    const dg = new FakeEspruinoDgram();
+    const t = new EspruinoUdpTransport({ dgram: dg, E: fakeE, address: '127.0.0.1', port: 1884 });
+    const ev = new TransportEvents(t);
+    expect(t.open()).toBe(Status.Ok);
+    gwGot.length = 0;
+    await expectGwAddRoundTrip(t, gwPort, async () => (await until(ev, 'datagram at the peer named by octets', () => gwGot[0])).msg);
+    t.close();
+  });
 
   it('send › reaches the default peer; the reply comes back from handle 0', async () => {
     const dg = new FakeEspruinoDgram();

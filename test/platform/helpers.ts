@@ -4,6 +4,7 @@
  * `onWritable`, never on a sleep) and a local `node:net` server on port 0.
  */
 import net from 'node:net';
+import { expect } from 'vitest';
 import type { Transport } from '../../src/transport';
 import { waitFor } from '../support/peers';
 
@@ -124,4 +125,23 @@ export function pattern(n: number, start = 0): Uint8Array {
   const b = new Uint8Array(n);
   for (let i = 0; i < n; i++) b[i] = ((start + i) * 31 + 7) % 251;
   return b;
+}
+
+/**
+ * GwAdd round trip of a UDP adapter whose default peer is 127.0.0.1:1884 (MQTT-SN §5.4.3):
+ * `addressOf(0)` gives IPv4 and port octets, and `peerAt` of `peerPort`'s octets gives a new
+ * handle that `sendTo` reaches (`arrived` waits for the datagram there and returns its bytes).
+ */
+export async function expectGwAddRoundTrip(
+  t: { addressOf(p: number, b: Uint8Array, o: number, l: number): number; peerAt(b: Uint8Array, o: number, l: number): number; sendTo(b: Uint8Array, o: number, l: number, p: number, r: number): number },
+  peerPort: number,
+  arrived: () => Promise<Uint8Array>,
+): Promise<void> {
+  const b = new Uint8Array(6);
+  expect(t.addressOf(0, b, 0, 6)).toBe(6);
+  expect([...b]).toEqual([127, 0, 0, 1, 0x07, 0x5c]);
+  const h = t.peerAt(Uint8Array.of(127, 0, 0, 1, peerPort >> 8, peerPort & 0xff), 0, 6);
+  expect(h).toBeGreaterThan(0);
+  expect(t.sendTo(Uint8Array.of(3, 1, 0), 0, 3, h, 0)).toBe(3);
+  expect([...(await arrived())]).toEqual([3, 1, 0]);
 }

@@ -15,7 +15,7 @@ import { ModdableUdpTransport } from '../../src/platform/moddable/udp';
 import { BROADCAST, TransportState } from '../../src/transport';
 import { freePort } from '../support/peers';
 import { fakeSerialPair, fakeTcpClass, fakeUdpClass } from './fakes/moddable';
-import { drain, localServer, pattern, TransportEvents, type LocalServer } from './helpers';
+import { drain, expectGwAddRoundTrip, localServer, pattern, TransportEvents, type LocalServer } from './helpers';
 
 describe('ModdableTcpTransport (fake ECMA-419 TCP over a real TCP socket)', () => {
   let srv: LocalServer;
@@ -156,6 +156,18 @@ describe('ModdableUdpTransport (fake ECMA-419 UDP over real UDP sockets)', () =>
     gw.on('message', f);
     return () => gw.off('message', f);
   };
+
+  it('addressOf / peerAt › the gateway as GwAdd octets (IPv4, port); a handle from octets reaches that peer', async () => {
+    const UDP = fakeUdpClass('address-first');
+    const t = new ModdableUdpTransport({ UDP, address: '127.0.0.1', port: 1884 });
+    const ev = new TransportEvents(t);
+    const off = watchGw(ev);
+    expect(t.open()).toBe(Status.Ok);
+    gwGot.length = 0;
+    await expectGwAddRoundTrip(t, gwPort, async () => (await ev.until('datagram at the peer named by octets', () => gwGot[0])).msg);
+    off();
+    t.close();
+  });
 
   for (const order of ['address-first', 'buffer-first'] as const) {
     it(`send/recv › writeOrder ${order} › datagram reaches the gateway, reply comes from handle 0`, async () => {

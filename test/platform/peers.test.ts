@@ -56,4 +56,37 @@ describe('PeerTable', () => {
     expect(() => new PeerTable(0)).toThrow(RangeError);
     expect(() => new PeerTable(0xffff)).toThrow(RangeError);
   });
+  it('octets / addOctets › GwAdd (§5.4.3) as IPv4 address and port, big-endian, round trip to the same handle', () => {
+    const t = new PeerTable(4);
+    t.set(0, '192.168.1.10', 1884);
+    const b = new Uint8Array(8);
+    expect(t.octets(0, b, 1, 7)).toBe(6);
+    expect([...b]).toEqual([0, 192, 168, 1, 10, 0x07, 0x5c, 0]);
+    expect(t.addOctets(b, 1, 6)).toBe(0);
+    const h = t.addOctets(Uint8Array.of(10, 0, 0, 7, 0x04, 0xd2), 0, 6);
+    expect([h, t.address(h), t.port(h)]).toEqual([1, '10.0.0.7', 1234]);
+  });
+
+  it('octets › free slot NotFound, no room NoMemory, not an IPv4 address Unsupported', () => {
+    const t = new PeerTable(4);
+    const b = new Uint8Array(6);
+    expect(t.octets(1, b, 0, 6)).toBe(Status.NotFound);
+    t.set(1, '10.0.0.1', 1);
+    expect(t.octets(1, b, 0, 5)).toBe(Status.NoMemory);
+    expect(t.octets(1, b, 1, 6)).toBe(Status.NoMemory);
+    for (const a of ['::1', 'fe80::1', 'gateway.local', '10.0.0', '10.0.0.256', '10.0.0.1.2', '1e1.0.0.1', '10..0.1', '10.0.0.-1', '010.0.0.1']) {
+      t.set(2, a, 1884);
+      expect(t.octets(2, b, 0, 6), a).toBe(Status.Unsupported);
+    }
+  });
+
+  it('addOctets › not 6 octets, past the buffer, or port 0 › BadParameter; table full of pinned peers › Full', () => {
+    const t = new PeerTable(1);
+    expect(t.addOctets(new Uint8Array(5), 0, 5)).toBe(Status.BadParameter);
+    expect(t.addOctets(new Uint8Array(18), 0, 18)).toBe(Status.BadParameter);
+    expect(t.addOctets(new Uint8Array(6), 1, 6)).toBe(Status.BadParameter);
+    expect(t.addOctets(Uint8Array.of(127, 0, 0, 1, 0, 0), 0, 6)).toBe(Status.BadParameter);
+    t.set(0, '127.0.0.1', 1);
+    expect(t.addOctets(Uint8Array.of(127, 0, 0, 1, 0, 2), 0, 6)).toBe(Status.Full);
+  });
 });

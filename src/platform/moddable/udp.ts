@@ -192,6 +192,16 @@ export class ModdableUdpTransport implements DatagramTransport {
     return this.sendTo(buf, off, len, 0, 0);
   }
 
+  /** GwAdd octets of `peer` (§5.4.3): IPv4 address and port, 6 octets ({@link PeerTable.octets}). */
+  addressOf(peer: number, buf: Uint8Array, off: number, len: number): number {
+    return this.peers.octets(peer, buf, off, len);
+  }
+
+  /** The peer handle for GwAdd octets (IPv4 address and port), added when new ({@link PeerTable.addOctets}). */
+  peerAt(buf: Uint8Array, off: number, len: number): number {
+    return this.peers.addOctets(buf, off, len);
+  }
+
   /**
    * Sends one datagram to `peer` (a handle or {@link BROADCAST}; `radius`
    * ignored): `len`; 0 when the host could not send it now;
