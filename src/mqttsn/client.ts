@@ -45,10 +45,12 @@
  * - treats a 2-character ASCII name without wildcards as a short topic (§6.7);
  * - ignores session messages from any peer but the gateway in use;
  * - answers another client's SEARCHGW with a GWINFO naming a gateway it knows
- *   (GwId and GwAdd) after a random delay of up to T_GWINFO, unless a GWINFO
- *   is heard first, and takes a gateway from another client's GWINFO (§6.1),
- *   when its transport turns peers into GwAdd octets and back
- *   (`addressOf` / `peerAt`: the IP adapters do);
+ *   first-hand (GwId and GwAdd, the address taken when it was heard) after a
+ *   random delay of up to T_GWINFO, unless a GWINFO is heard first, and not
+ *   while asleep; takes a gateway from another client's GWINFO as second-hand
+ *   news (§6.1), which never refreshes a known one; both when its transport
+ *   turns peers into GwAdd octets and back (`addressOf` / `peerAt`: the IP
+ *   adapters do);
  *
  * Four features are compile-time switches (`src/flags.ts`), all on unless a
  * device build turns them off (the "standard" profile of scripts/build.ts
@@ -291,8 +293,6 @@ export class SnClient {
   private gad_: number;
   private grd_: number;
   private tgi_: number;
-  /** GwAdd octets of the GWINFO answer. */
-  private gwa_!: Uint8Array;
 
   /** Builds the client and allocates every buffer and table it will use. Throws only on impossible sizes. */
   constructor(o: SnClientOptions) {
@@ -309,10 +309,7 @@ export class SnClient {
     this.tp_ = new SnTopics(o.maxTopics || 8);
     this.sb_ = [];
     this.sx_ = new Uint32Array(o.maxSubscriptions || 8);
-    if (globalThis.FIELDMQ_SN_DISCOVERY !== false) {
-      this.gw_ = new SnGateways(o.maxGateways || 4);
-      this.gwa_ = new Uint8Array(16);
-    }
+    if (globalThis.FIELDMQ_SN_DISCOVERY !== false) this.gw_ = new SnGateways(o.maxGateways || 4);
     if (globalThis.FIELDMQ_SN_QOS2 !== false) this.r2_ = new Uint16Array(o.maxInbound || 4);
     this.tr_ = o.tRetry || 10000;
     this.nr_ = o.nRetry ?? 3;
@@ -372,6 +369,7 @@ export class SnClient {
    * Returns {@link Status.Ok}.
    */
   disconnect(): number {
+    this.ga_ = -1;
     if (this.st_ < SnState.Active) {
       this.st_ = SnState.Disconnected;
       this.sg_ = false;
@@ -666,26 +664,34 @@ export class SnClient {
 
   /**
    * Broadcasts GWINFO for another client's SEARCHGW (§5.4.3, §6.1): the
-   * gateway in use if it is in the list, else the one heard last, with its
-   * address (GwAdd) as the transport writes it.
+   * gateway in use if it was heard first-hand, else the first-hand one heard
+   * last, with the address (GwAdd) taken when it was heard.
    */
   private gwInfo_(): void {
     if (globalThis.FIELDMQ_SN_DISCOVERY !== false) {
+      const i = this.named_();
+      if (i < 0) return;
       const gw = this.gw_;
-      const x = this.x_;
-      let i = gw.at(this.g_);
-      if (i < 0) for (let j = 0; j < gw.n; j++) if (i < 0 || ((gw.t[j] - gw.t[i]) | 0) > 0) i = j;
-      const n = i >= 0 && x.addressOf ? x.addressOf(gw.h[i], this.gwa_, 0, this.gwa_.length) : -1;
-      if (n <= 0) return;
       const m = this.mo_;
       m.reset();
       m.type = MsgType.GWINFO;
       m.gwId = gw.id[i];
-      m.data = this.gwa_;
-      m.dataLength = n;
+      m.data = gw.a;
+      m.dataOffset = i * 16;
+      m.dataLength = gw.al[i];
       const len = encodeMessage(m, this.tx_, 0);
-      if (len > 0) x.sendTo(this.tx_, 0, len, BROADCAST, this.grd_);
+      if (len < 0) this.err_(len);
+      else this.x_.sendTo(this.tx_, 0, len, BROADCAST, this.grd_);
     }
+  }
+
+  /** The gateway list entry a GWINFO answer names (first-hand, with an address), or -1. */
+  private named_(): number {
+    const gw = this.gw_;
+    let i = gw.at(this.g_);
+    if (i >= 0 && (gw.r[i] || !gw.al[i])) i = -1;
+    if (i < 0) for (let j = 0; j < gw.n; j++) if (!gw.r[j] && gw.al[j] && (i < 0 || ((gw.t[j] - gw.t[i]) | 0) > 0)) i = j;
+    return i;
   }
 
   // ---- inbound ----------------------------------------------------------
@@ -702,16 +708,23 @@ export class SnClient {
     const q = this.q_;
     let rc = m.returnCode;
     if (globalThis.FIELDMQ_SN_DISCOVERY !== false && (t === MsgType.ADVERTISE || t === MsgType.GWINFO)) {
-      if (t === MsgType.GWINFO) {
-        // §6.1: any GWINFO cancels our own answer to a SEARCHGW.
-        this.ga_ = -1;
-        // One from another client names the gateway by its address (GwAdd).
-        if (m.dataLength) h = this.x_.peerAt ? this.x_.peerAt(m.data!, m.dataOffset, m.dataLength) : -1;
-        if (h < 0) return;
-      }
+      // §6.1: any GWINFO cancels our own answer to a SEARCHGW.
+      if (t === MsgType.GWINFO) this.ga_ = -1;
       const gw = this.gw_;
+      const x = this.x_;
       const n = gw.n;
-      gw.heard(m.gwId, h, t ? -1 : m.duration * 1000, this.now_);
+      let e: number;
+      if (t === MsgType.GWINFO && m.dataLength) {
+        // From another client: it names the gateway by its address (GwAdd), second-hand.
+        h = x.peerAt ? x.peerAt(m.data!, m.dataOffset, m.dataLength) : -1;
+        if (h < 0) return;
+        e = gw.relayed(m.gwId, h, this.now_);
+      } else e = gw.heard(m.gwId, h, t ? -1 : m.duration * 1000, this.now_);
+      // Its address for our own GWINFO answers, taken now: the handle may later name another peer.
+      if (e >= 0 && !gw.al[e] && x.addressOf) {
+        const k = x.addressOf(h, gw.a, e * 16, 16);
+        gw.al[e] = k > 0 ? k : 0;
+      }
       if (gw.n > n && o.onGateway) o.onGateway(m.gwId, h, true);
       this.sg_ = false;
       if (s === SnState.Searching) {
@@ -723,11 +736,14 @@ export class SnClient {
     if (globalThis.FIELDMQ_SN_DISCOVERY !== false && t === MsgType.SEARCHGW) {
       // §6.1: another client's identical SEARCHGW counts as our own.
       if (this.sg_ && m.radius === this.rad_) this.searched_();
-      // §6.1: a client with an active gateway answers with GWINFO after a random delay of up to T_GWINFO.
-      if (this.gw_.n && this.x_.addressOf && this.ga_ < 0) {
-        this.ga_ = this.now_;
-        this.gad_ = ((this.o_.random || Math.random)() * this.tgi_) | 0;
-        this.grd_ = m.radius;
+      // §6.1: a client with an active gateway answers with GWINFO after a random delay of up to
+      // T_GWINFO (not while asleep: its radio would be off), with the widest radius asked.
+      if (s !== SnState.Asleep && s !== SnState.Awake && this.named_() >= 0) {
+        if (this.ga_ < 0) {
+          this.ga_ = this.now_;
+          this.gad_ = ((this.o_.random || Math.random)() * this.tgi_) | 0;
+          this.grd_ = m.radius;
+        } else if (!m.radius || (this.grd_ && m.radius > this.grd_)) this.grd_ = m.radius; // 0: the whole network (§5.3.9)
       }
       return;
     }
@@ -742,6 +758,11 @@ export class SnClient {
           if (rc) this.st_ = SnState.Disconnected;
           else {
             this.st_ = SnState.Active;
+            if (globalThis.FIELDMQ_SN_DISCOVERY !== false) {
+              // A gateway that accepted us is known first-hand, however we learned of it.
+              const e = this.gw_.at(this.g_);
+              if (e >= 0) this.gw_.r[e] = 0;
+            }
             // §6.3: a new session (or another gateway) forgets topic ids and inbound QoS 2 state.
             // After a lost connection (unsolicited DISCONNECT, or no answer) the gateway may have
             // restarted and lost everything: topic ids and subscriptions start over too (a kept

@@ -126,6 +126,11 @@ export class SnGateways {
   t: Uint32Array;
   /** T_ADV in ms from its last ADVERTISE, 0 if none. */
   d: Uint32Array;
+  /** 1 for a gateway known only from another client's GWINFO (second-hand, §6.1). */
+  r: Uint8Array;
+  /** Its address as GwAdd octets (16 per entry, taken when first heard), and their count (0: none). */
+  a: Uint8Array;
+  al: Uint8Array;
   /** Entries in use. */
   n: number;
 
@@ -134,6 +139,9 @@ export class SnGateways {
     this.h = new Uint16Array(size);
     this.t = new Uint32Array(size);
     this.d = new Uint32Array(size);
+    this.r = new Uint8Array(size);
+    this.a = new Uint8Array(size * 16);
+    this.al = new Uint8Array(size);
     this.n = 0;
   }
 
@@ -155,12 +163,29 @@ export class SnGateways {
     if (x < 0) {
       if (this.n === this.id.length) return Status.Full;
       x = this.n++;
-      this.d[x] = 0;
+      this.d[x] = this.al[x] = 0;
     }
+    if (this.h[x] !== h) this.al[x] = 0;
     this.id[x] = id;
     this.h[x] = h;
     this.t[x] = now;
+    this.r[x] = 0;
     if (tAdv >= 0) this.d[x] = tAdv;
+    return x;
+  }
+
+  /**
+   * Notes gateway `id` at peer `h` named by another client's GWINFO (§6.1):
+   * added (second-hand) when neither its id nor its handle is known; a known
+   * entry is left as it is, so second-hand news never keeps a gateway alive.
+   * Returns its index, or {@link Status.Full}.
+   */
+  relayed(id: number, h: number, now: number): number {
+    let x = this.n;
+    while (x-- && this.id[x] !== id && this.h[x] !== h);
+    if (x >= 0) return x;
+    x = this.heard(id, h, -1, now);
+    if (x >= 0) this.r[x] = 1;
     return x;
   }
 
@@ -171,6 +196,9 @@ export class SnGateways {
       this.h[x] = this.h[x + 1];
       this.t[x] = this.t[x + 1];
       this.d[x] = this.d[x + 1];
+      this.r[x] = this.r[x + 1];
+      this.al[x] = this.al[x + 1];
+      for (let k = x * 16; k < x * 16 + 16; k++) this.a[k] = this.a[k + 16];
     }
   }
 }

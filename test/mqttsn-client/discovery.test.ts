@@ -155,6 +155,96 @@ describe("SnClient › answering another client's SEARCHGW (§6.1)", () => {
     rig.quiet(10_000);
   });
 
+  it('answers with the widest radius asked while its answer waits (0: the whole network, §5.3.9)', async () => {
+    for (const [radii, want] of [
+      [[1, 3], 3],
+      [[2, 0, 5], 0],
+    ] as const) {
+      const gw = await gateway();
+      const bc = await gateway();
+      const other = await gateway();
+      const rig = await knowing(gw, bc);
+      const sent: number[] = [];
+      const sendTo = rig.tr.sendTo.bind(rig.tr);
+      rig.tr.sendTo = (b, o, l, p, r) => {
+        if (b[o + 1] === MsgType.GWINFO) sent.push(r);
+        return sendTo(b, o, l, p, r);
+      };
+      for (const radius of radii) await rig.deliver(other, { type: MsgType.SEARCHGW, radius });
+      rig.poll(2500);
+      await bc.expect(MsgType.GWINFO);
+      expect(sent).toEqual([want]);
+    }
+  });
+
+  it('does not answer once disconnect() is called, nor while asleep (§6.14)', async () => {
+    const gw = await gateway();
+    const bc = await gateway();
+    const other = await gateway();
+    const rig = await knowing(gw, bc);
+    await rig.deliver(other, { type: MsgType.SEARCHGW, radius: 1 });
+    rig.c.disconnect();
+    rig.quiet(10_000);
+    // Connected, then asleep: a SEARCHGW finds it with its radio off.
+    await rig.connect(gw);
+    expect(rig.c.sleep(600)).toBe(0);
+    rig.poll();
+    await gw.expect(MsgType.DISCONNECT);
+    await rig.deliver(gw, { type: MsgType.DISCONNECT });
+    expect(rig.c.state()).toBe(SnState.Asleep);
+    await rig.deliver(other, { type: MsgType.SEARCHGW, radius: 1 });
+    rig.quiet(10_000);
+  });
+
+  it('names a gateway it knows only from another client\'s GWINFO once that gateway accepted its CONNECT', async () => {
+    const gw = await gateway();
+    const bc = await gateway();
+    const other = await gateway();
+    const rig = await searcher(bc, { random: () => 0.5, tGwInfo: 5000 });
+    await rig.deliver(other, { type: MsgType.GWINFO, gwId: 5, data: gwAdd(gw.port) });
+    await rig.deliver(other, { type: MsgType.SEARCHGW, radius: 1 });
+    rig.quiet(10_000); // second-hand only: not passed on
+    rig.take();
+    await rig.connect(gw);
+    await rig.deliver(other, { type: MsgType.SEARCHGW, radius: 1 });
+    rig.poll(2500);
+    const g = await bc.expect(MsgType.GWINFO);
+    expect([g.m.gwId, [...g.data]]).toEqual([5, [...gwAdd(gw.port)]]);
+  });
+
+  it("another client's GWINFO does not keep a silent gateway alive: it is dropped after N_ADV periods all the same", async () => {
+    const gw = await gateway();
+    const bc = await gateway();
+    const other = await gateway();
+    const rig = await searcher(bc, { nAdv: 2 });
+    await rig.deliver(gw, { type: MsgType.ADVERTISE, gwId: 5, duration: 60 });
+    const h = rig.tr.peers.find('127.0.0.1', gw.port);
+    rig.take();
+    rig.poll(100_000);
+    await rig.deliver(other, { type: MsgType.GWINFO, gwId: 5, data: gwAdd(gw.port) });
+    rig.poll(50_001); // 2 × 60 s + 30 s after the ADVERTISE
+    expect(rig.take()).toEqual([['gateway', 5, h, false]]);
+  });
+
+  it('names the gateway by the address it had when heard, even after its peer handle went to another sender', async () => {
+    const gw = await gateway();
+    const bc = await gateway();
+    const rig = await Rig.create(null, { random: () => 0.5, tGwInfo: 5000 }, { broadcast: { address: '127.0.0.1', port: bc.port }, peers: 2 });
+    track(rig);
+    await rig.deliver(gw, { type: MsgType.ADVERTISE, gwId: 5, duration: 900 });
+    const h = rig.tr.peers.find('127.0.0.1', gw.port);
+    // Two more senders: the second takes the gateway's slot (the least recently used).
+    const x = await gateway();
+    const y = await gateway();
+    await rig.deliver(x, { type: MsgType.SEARCHGW, radius: 1 });
+    await rig.deliver(y, { type: MsgType.SEARCHGW, radius: 1 });
+    expect(rig.tr.peers.find('127.0.0.1', gw.port)).toBeLessThan(0);
+    expect(rig.tr.peers.port(h)).not.toBe(gw.port);
+    rig.poll(2500);
+    const g = await bc.expect(MsgType.GWINFO);
+    expect([...g.data]).toEqual([...gwAdd(gw.port)]);
+  });
+
   it('does not answer while it knows no gateway', async () => {
     const bc = await gateway();
     const other = await gateway();

@@ -5,7 +5,7 @@
  * - The radio is modelled by two relays that carry broadcasts only: what A broadcasts reaches B,
  *   what B broadcasts reaches A, and neither reaches the gateway. Unicast goes straight.
  * - A learns the gateway from a GWINFO that names it by address (GwAdd), as a client's GWINFO
- *   does, and connects to it.
+ *   does, and connects to it: accepted, the gateway is known first-hand, and A may name it.
  * - B searches: its SEARCHGW reaches only A, which answers with GWINFO (GwId, GwAdd) after its
  *   random T_GWINFO delay. B takes the gateway from GwAdd, connects to the real fieldmq gateway,
  *   and a QoS 1 reading reaches the broker.
