@@ -737,13 +737,9 @@ export class BrokerConnection {
         later(() => op.done(0)); // a new session holds no subscription
         continue;
       }
-      // The session may still hold it: put it back in the table (MQTT 5: no retained
-      // messages for it) and unsubscribe again.
-      const v5 = this.opts.broker.protocolVersion === 5;
-      if (this.client.subscribe(op.filter, 0, null, v5 ? { retainHandling: 2 } : undefined) < 0 || this.client.unsubscribe(op.filter) < 0) {
-        later(() => op.done(0));
-        continue;
-      }
+      // The session may still hold it: the client has sent it again (it keeps an UNSUBSCRIBE
+      // until its UNSUBACK), and that UNSUBACK answers it. Subscribing the filter again here to
+      // unsubscribe it once more let messages in between.
       this.ops.push(op);
     }
   }

@@ -457,6 +457,8 @@ describe('BrokerLink › forget', () => {
 /** What a broker saw of SUBSCRIBE / UNSUBSCRIBE for topics under a prefix: Aedes events, or Mosquitto's `subscribe` / `unsubscribe` log lines. */
 interface SeenAtBroker {
   subscribed(topic: string): boolean;
+  /** SUBSCRIBEs of `topic` the broker has seen. */
+  subscribes(topic: string): number;
   unsubscribed(topic: string): boolean;
   waitSubscribed(topic: string): Promise<void>;
   waitUnsubscribed(topic: string): Promise<void>;
@@ -467,6 +469,7 @@ function seenAtBroker(p: Peer, prefix: string): SeenAtBroker {
     const rec = brokerSubscriptions(p, prefix);
     return {
       subscribed: (t) => rec.subs.some((s) => s.topic === t),
+      subscribes: (t) => rec.subs.filter((s) => s.topic === t).length,
       unsubscribed: (t) => rec.unsubs.includes(t),
       waitSubscribed: async (t) => void (await untilTrue(`aedes to see SUBSCRIBE ${t}`, () => rec.subs.some((s) => s.topic === t))),
       waitUnsubscribed: async (t) => void (await untilTrue(`aedes to see UNSUBSCRIBE ${t}`, () => rec.unsubs.includes(t))),
@@ -480,6 +483,7 @@ function seenAtBroker(p: Peer, prefix: string): SeenAtBroker {
   const unsubRe = (t: string): RegExp => new RegExp(`^\\d+: \\S+ ${esc(t)}$`, 'm');
   return {
     subscribed: (t) => subRe(t).test(m.log().slice(from)),
+    subscribes: (t) => (m.log().slice(from).match(new RegExp(subRe(t).source, 'gm')) ?? []).length,
     unsubscribed: (t) => unsubRe(t).test(m.log().slice(from)),
     waitSubscribed: async (t) => void (await m.waitForLog(subRe(t), { from, timeoutMs: 15_000 })),
     waitUnsubscribed: async (t) => void (await m.waitForLog(unsubRe(t), { from, timeoutMs: 15_000 })),
@@ -552,6 +556,9 @@ for (const how of ['asked while the link is down', 'lost in flight with the conn
           expect(ups()).toBe(upsBefore + 1);
           await seen.waitSubscribed(added);
           await seen.waitUnsubscribed(kept);
+          // Only its first SUBSCRIBE: nothing subscribes it again to unsubscribe it once more,
+          // which let a message through between the two.
+          expect(seen.subscribes(kept)).toBe(1);
           await obs.publish(kept, 'not any more', 1);
           await obs.publish(added, 'new', 1);
           await until('the message on the new filter', () => probe.on(added)[0]);
