@@ -410,7 +410,7 @@ export class MqttClient {
     }
     if (slot < 0) return Status.Full;
     const prev = s[slot];
-    // id_ -1: not sent yet (offline); the next CONNACK sends it, session or not.
+    // id_ -1: not sent yet (offline); pump_ sends it once connected, session or not.
     s[slot] = { filter_: filter, qos_: qos, handler_: handler, options_: options ?? null, id_: -1 };
     const st = this.st_ === ClientState.Connected ? this.sendSubscribe_(slot) : Status.Ok;
     if (st < 0) s[slot] = prev;
@@ -591,9 +591,11 @@ export class MqttClient {
     // every subscription is sent again. With a session, those it never
     // acknowledged are (made offline, or whose SUBACK the lost link took).
     if (!present) this.in2_.clear();
+    // Everything below is sent by pump_, in order, as the output has room: a transport that
+    // takes little at a time gets all of it over the next polls (id_ -1: to be sent).
     for (let i = 0; i < this.subs_.length; i++) {
       const r = this.subs_[i];
-      if (r !== null && (!present || r.id_ !== 0)) this.sendSubscribe_(i);
+      if (r !== null && (!present || r.id_ !== 0)) r.id_ = -1;
     }
     // An UNSUBSCRIBE the lost link left unanswered: sent again to a kept session (without its
     // MQTT 5 User Properties); without one the subscription is gone, so it is done.
@@ -601,8 +603,7 @@ export class MqttClient {
     for (let i = 0; i < u.length; i++) {
       const r = u[i];
       if (r === null) continue;
-      const id = present ? this.sendUnsubscribe_(r.filter_, undefined) : -1;
-      if (id > 0) r.id_ = id;
+      if (present) r.id_ = -1;
       else {
         u[i] = null;
         if (this.o_.onUnsubscribed) this.o_.onUnsubscribed(r.filter_, 0);
@@ -616,11 +617,10 @@ export class MqttClient {
       const state = tagState(tag);
       if (state === OutState.Queued) continue;
       if (!present) q.setTagAt(i, outTag(tagId(tag), tagQos(tag), OutState.Queued));
-      else if (state === OutState.Released) this.ack_(PacketType.PUBREL, tagId(tag));
+      else if (state !== OutState.Sent) q.setTagAt(i, outTag(tagId(tag), 2, OutState.Release));
       else {
-        const at = q.offsetAt(i);
-        q.data[at] |= 0x08;
-        this.copy_(q.data, at, q.lengthAt(i));
+        q.data[q.offsetAt(i)] |= 0x08;
+        q.setTagAt(i, outTag(tagId(tag), tagQos(tag), OutState.Queued));
       }
     }
     if (cb) cb(0, present);
@@ -630,22 +630,50 @@ export class MqttClient {
 
   // ── output ──────────────────────────────────────────────────────────────
 
-  /** Sends queued outbox messages while the in-flight limit and the output buffer allow. */
+  /**
+   * Sends, while the output has room: (UN)SUBSCRIBEs waiting to go (after a reconnect), then
+   * the outbox in order: PUBRELs due, and queued messages within the in-flight limit.
+   */
   private pump_(): void {
     if (this.st_ !== ClientState.Connected) return;
+    const s = this.subs_;
+    for (let i = 0; i < s.length; i++) {
+      const r = s[i];
+      if (r !== null && r.id_ === -1 && this.sendSubscribe_(i) < 0) return;
+    }
+    const u = this.unsubs_;
+    for (let i = 0; i < u.length; i++) {
+      const r = u[i];
+      if (r === null || r.id_ !== -1) continue;
+      const id = this.sendUnsubscribe_(r.filter_, undefined);
+      if (id < 0) return;
+      r.id_ = id;
+    }
     const out = this.out_;
     const q = out.q;
     const want = this.o_.maxInflight ?? 8;
     const limit = want < this.serverRecvMax_ ? want : this.serverRecvMax_;
     let inflight = q.length - out.count(OutState.Queued);
+    // A QoS 1/2 message waiting for the in-flight limit: nothing queued overtakes it, but PUBRELs
+    // behind it still go (they complete messages and free the window).
+    let hold = false;
     for (let i = 0; i < q.length; ) {
       const tag = q.tagAt(i);
-      if (tagState(tag) !== OutState.Queued) {
+      const state = tagState(tag);
+      if (state === OutState.Release) {
+        if (this.put_(encodeShortAck(PacketType.PUBREL, tagId(tag), this.tx_, this.at_())) < 0) return;
+        q.setTagAt(i, outTag(tagId(tag), 2, OutState.Released));
+      }
+      if (state !== OutState.Queued || hold) {
         i++;
         continue;
       }
       const qos = tagQos(tag);
-      if (qos > 0 && inflight >= limit) break; // keep order: nothing overtakes a waiting QoS 1/2 message
+      if (qos > 0 && inflight >= limit) {
+        hold = true;
+        i++;
+        continue;
+      }
       if (this.copy_(q.data, q.offsetAt(i), q.lengthAt(i)) < 0) break;
       if (qos === 0) {
         q.removeAt(i);
@@ -880,8 +908,10 @@ export class MqttClient {
       case PacketType.PUBREC: {
         if (v.reasonCode >= 0x80) return this.complete_(id, v.reasonCode);
         const i = this.out_.find(id);
-        if (i >= 0) this.out_.q.setTagAt(i, outTag(id, 2, OutState.Released));
-        return this.ack_(PacketType.PUBREL, id);
+        if (i < 0) return this.ack_(PacketType.PUBREL, id);
+        // PUBREL through pump_, which sends it when the output has room.
+        this.out_.q.setTagAt(i, outTag(id, 2, OutState.Release));
+        return this.pump_();
       }
       case PacketType.PUBREL:
         this.in2_.remove(id);

@@ -133,6 +133,8 @@ const enum Q {
   Queued = 0,
   Sent = 1,
   Released = 2,
+  /** PUBREL due: `pump` sends it. */
+  Release = 3,
 }
 
 /**
@@ -280,15 +282,16 @@ export function createMqttLite(o: MqttClientOptions): MqttLite {
     return e;
   }
 
-  /** A 2-byte-body packet (PUBACK, PUBREC, PUBREL, PUBCOMP, §3.4–§3.7) for `id`. */
-  function ack(type: number, id: number): void {
+  /** A 2-byte-body packet (PUBACK, PUBREC, PUBREL, PUBCOMP, §3.4–§3.7) for `id`: false when the output has no room. */
+  function ack(type: number, id: number): boolean {
     const at = room(4);
-    if (at < 0) return;
+    if (at < 0) return false;
     tx[at] = (type << 4) | (type === T.PUBREL ? 2 : 0);
     tx[at + 1] = 2;
     tx[at + 2] = id >> 8;
     tx[at + 3] = id;
     put(at + 4);
+    return true;
   }
 
   /** Appends `qd[off..off+len)` to the output: false when there is no room. */
@@ -327,21 +330,45 @@ export function createMqttLite(o: MqttClientOptions): MqttLite {
     for (; i < qc; i++) qo[i] = qo[i + 1];
   }
 
-  /** Sends queued outbox messages in order while the in-flight limit and the output allow. */
+  /**
+   * Sends, while the output has room: (UN)SUBSCRIBEs waiting to go (id -1, after a reconnect),
+   * then the outbox in order: PUBRELs due, and queued messages within the in-flight limit.
+   */
   function pump(): void {
     if (st !== 4) return;
+    for (let k = 0; k < ns; k++) {
+      if (sf[k] === null || si[k] !== -1) continue;
+      const id = sendSub(sb[k] as Uint8Array, sq[k]);
+      if (!id) return;
+      si[k] = id;
+    }
+    for (let j = 0; j < ns; j++) {
+      if (uf[j] === null || ui[j] !== -1) continue;
+      const id = sendSub(ub[j] as Uint8Array, -1);
+      if (!id) return;
+      ui[j] = id;
+    }
     const limit = o.maxInflight ?? 8;
     let inflight = 0;
+    let hold = false; // a QoS 1/2 message waits for the window: nothing queued overtakes it; PUBRELs still go
     for (let i = 0; i < qc; i++) if (qt[qo[i]] >> 18) inflight++;
     for (let i = 0; i < qc; ) {
       const k = qo[i];
       const g = qt[k];
       const qos = (g >> 16) & 3;
-      if (g >> 18) {
+      if (g >> 18 === Q.Release) {
+        if (!ack(T.PUBREL, g & 0xffff)) return;
+        qt[k] = (g & 0x3ffff) | (Q.Released << 18);
+      }
+      if (g >> 18 || hold) {
         i++;
         continue;
       }
-      if (qos && inflight >= limit) break; // nothing overtakes a waiting QoS 1/2 message
+      if (qos && inflight >= limit) {
+        hold = true;
+        i++;
+        continue;
+      }
       if (!copy(k * max, ql[k])) break;
       if (!qos) {
         removeAt(i);
@@ -488,14 +515,15 @@ export function createMqttLite(o: MqttClientOptions): MqttLite {
     // again. With a session, those it never acknowledged are (made offline: id -1; or whose SUBACK
     // the lost link took).
     if (!present) in2.fill(0);
-    for (let k = 0; k < ns; k++) if (sf[k] !== null && (!present || si[k])) si[k] = sendSub(sb[k] as Uint8Array, sq[k]) || -1;
+    // Everything below is sent by pump, in order, as the output has room (id -1: to be sent).
+    for (let k = 0; k < ns; k++) if (sf[k] !== null && (!present || si[k])) si[k] = -1;
     // An UNSUBSCRIBE the lost link left unanswered: sent again to a kept session; without one
     // the subscription is gone, so it is done.
     for (let j = 0; j < ns; j++) {
       const f = uf[j];
       if (f === null) continue;
-      if (present) ui[j] = sendSub(ub[j] as Uint8Array, -1);
-      if (!present || !ui[j]) {
+      if (present) ui[j] = -1;
+      else {
         uf[j] = ub[j] = null;
         ui[j] = 0;
         call(o.onUnsubscribed, f, 0);
@@ -509,10 +537,10 @@ export function createMqttLite(o: MqttClientOptions): MqttLite {
       const g = qt[k];
       if (!(g >> 18)) continue;
       if (!present) qt[k] = g & 0x3ffff;
-      else if (g >> 18 === Q.Released) ack(T.PUBREL, g & 0xffff);
+      else if (g >> 18 !== Q.Sent) qt[k] = (g & 0x3ffff) | (Q.Release << 18);
       else {
         qd[k * max] |= 8;
-        copy(k * max, ql[k]);
+        qt[k] = g & 0x3ffff;
       }
     }
     call(o.onConnect, 0, present);
@@ -645,8 +673,11 @@ export function createMqttLite(o: MqttClientOptions): MqttLite {
     if (type === T.PUBACK || type === T.PUBCOMP) complete(id, 0);
     else if (type === T.PUBREC) {
       const i = find(id);
-      if (i >= 0) qt[qo[i]] = id | (2 << 16) | (Q.Released << 18);
-      ack(T.PUBREL, id);
+      if (i < 0) ack(T.PUBREL, id);
+      else {
+        qt[qo[i]] = id | (2 << 16) | (Q.Release << 18); // PUBREL through pump, when the output has room
+        pump();
+      }
     } else if (type === T.PUBREL) {
       const i = indexIn(in2, id);
       if (i >= 0) in2[i] = 0;
@@ -772,7 +803,7 @@ export function createMqttLite(o: MqttClientOptions): MqttLite {
       sb[k] = f;
       sq[k] = qos;
       sh[k] = handler;
-      si[k] = st === 4 ? sendSub(f, qos) : -1; // -1: sent by the next CONNACK
+      si[k] = st === 4 ? sendSub(f, qos) : -1; // -1: sent by pump once connected
       return Status.Ok;
     },
     unsubscribe(filter: string): number {

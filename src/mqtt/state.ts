@@ -15,6 +15,8 @@ export const enum OutState {
   Sent = 1,
   /** PUBREC received and PUBREL sent; waiting for PUBCOMP (QoS 2). */
   Released = 2,
+  /** PUBREC received, PUBREL not sent yet (no room in the output, or a reconnect): `pump` sends it (QoS 2). */
+  Release = 3,
 }
 
 /** Tag layout of an outbox entry: packet id (bits 0–15), QoS (16–17), {@link OutState} (18–19). */

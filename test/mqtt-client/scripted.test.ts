@@ -30,6 +30,30 @@ function filterOf(r: Received): string {
   return Buffer.from(r.bytes.subarray(6, 6 + ((r.bytes[4] << 8) | r.bytes[5]))).toString();
 }
 
+/**
+ * A transport to `b` that, once armed, takes the next CONNECT and then nothing for 20 calls
+ * (a link whose buffers are full just as the session comes back), then everything again.
+ */
+function stallingTransport(b: ScriptedBroker): { transport: NodeTcpTransport; stallAfterConnect: () => void } {
+  const transport = new NodeTcpTransport({ host: '127.0.0.1', port: b.port });
+  const send = transport.send.bind(transport);
+  let armed = false;
+  let stalled = -1;
+  transport.send = (buf, off, len) => {
+    if (armed && buf[off] >> 4 === 1) {
+      armed = false;
+      stalled = 0;
+      return send(buf, off, len);
+    }
+    if (stalled >= 0 && stalled < 20) {
+      stalled++;
+      return 0;
+    }
+    return send(buf, off, len);
+  };
+  return { transport, stallAfterConnect: () => (armed = true) };
+}
+
 /** A client on a manual clock: `t.now` is what poll sees. */
 function make<C extends MqttLite = MqttClient>(
   b: ScriptedBroker,
@@ -112,6 +136,50 @@ for (const impl of IMPLS) {
         [6, q3, false],
       ]);
       expect(resent.map((r) => r.payload).slice(0, 2)).toEqual(['A', 'B']);
+    });
+
+    it('with a session present and a transport that takes nothing for a while after the CONNECT, every unacknowledged PUBLISH still goes again, in order', async () => {
+      const b = await scripted(4);
+      b.autoAck = false;
+      const { transport, stallAfterConnect } = stallingTransport(b);
+      const { c, t, until, connect } = make(b, { transport, cleanSession: false, maxPacketSize: 64, queueSize: 8, maxInflight: 8 }, impl.make);
+      await connect();
+      const ids: number[] = [];
+      for (let i = 0; i < 8; i++) ids.push(c.publish(`t/${i}`, 'x'.repeat(40), 1, false));
+      await until(() => b.of(3).length === 8, 'eight PUBLISHes');
+      b.connack = { type: 2, sessionPresent: true, reasonCode: 0 };
+      b.drop();
+      await until(() => c.state === ClientState.Waiting, 'the loss noticed');
+      stallAfterConnect();
+      t.now += 60_000;
+      await until(() => b.connections === 2 && b.received.filter((r) => r.conn === 2 && r.type === 3).length === 8, 'all eight sent again', 10_000);
+      const resent = b.received.filter((r) => r.conn === 2 && r.type === 3);
+      expect(resent.map((r) => [r.packetId, r.dup])).toEqual(ids.map((id) => [id, true]));
+    });
+
+    it('with a session present and a transport that takes nothing for a while after the CONNECT, unanswered SUBSCRIBEs and every due PUBREL still go again', async () => {
+      const b = await scripted(4);
+      b.autoAck = false;
+      b.answerSubscribes = false;
+      const { transport, stallAfterConnect } = stallingTransport(b);
+      const { c, t, until, connect } = make(b, { transport, cleanSession: false, maxPacketSize: 64, queueSize: 8, maxInflight: 8 }, impl.make);
+      await connect();
+      const filters = ['f/' + 'a'.repeat(55), 'f/' + 'b'.repeat(55)]; // 64-byte SUBSCRIBEs: two fill the output
+      for (const f of filters) expect(c.subscribe(f, 1, null)).toBe(0);
+      const ids: number[] = [];
+      for (let i = 0; i < 6; i++) ids.push(c.publish(`t/${i}`, 'x', 2, false));
+      await until(() => b.of(3).length === 6 && b.of(8).length === 2, 'six PUBLISHes and two SUBSCRIBEs');
+      for (const id of ids) b.send({ type: 5, packetId: id }); // PUBREC each
+      await until(() => b.of(6).length === 6, 'six PUBRELs');
+      b.connack = { type: 2, sessionPresent: true, reasonCode: 0 };
+      b.drop();
+      await until(() => c.state === ClientState.Waiting, 'the loss noticed');
+      stallAfterConnect();
+      t.now += 60_000;
+      await until(() => b.received.filter((r) => r.conn === 2 && (r.type === 6 || r.type === 8)).length === 8, 'both SUBSCRIBEs and all six PUBRELs again', 10_000);
+      const again = b.received.filter((r) => r.conn === 2 && r.type !== 1);
+      expect(again.map((r) => r.type)).toEqual([8, 8, 6, 6, 6, 6, 6, 6]);
+      expect(again.slice(2).map((r) => r.packetId)).toEqual(ids);
     });
 
     it('without a session, unacknowledged messages are sent again as new ones and subscriptions renewed', async () => {
