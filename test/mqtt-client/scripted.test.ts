@@ -416,6 +416,33 @@ for (const impl of IMPLS) {
     });
   });
 
+  describe(`${impl.name} › backpressure (writable, onWritable)`, () => {
+    it('while the transport takes nothing, writable is false and publishes wait; when it takes again, onWritable fires once and everything goes out in order', async () => {
+      const b = await scripted(4);
+      const transport = new NodeTcpTransport({ host: '127.0.0.1', port: b.port });
+      const send = transport.send.bind(transport);
+      let full = false;
+      transport.send = (buf, off, len) => (full ? 0 : send(buf, off, len));
+      let writable = 0;
+      const { c, until, connect } = make(b, { transport, maxPacketSize: 64, queueSize: 8, onWritable: () => writable++ }, impl.make);
+      await connect();
+      expect(c.writable).toBe(true);
+      full = true;
+      const ids: number[] = [];
+      for (let i = 0; i < 8; i++) ids.push(c.publish(`t/${i}`, 'y'.repeat(30), i % 2, false));
+      for (let i = 0; i < 5; i++) c.poll(1000);
+      expect(c.writable).toBe(false);
+      expect(writable).toBe(0);
+      expect(b.of(3)).toHaveLength(0);
+      full = false;
+      await until(() => b.of(3).length === 8, 'the eight PUBLISHes');
+      expect(writable).toBe(1);
+      expect(c.writable).toBe(true);
+      expect(b.of(3).map((r) => r.topic)).toEqual([...Array(8).keys()].map((i) => `t/${i}`));
+      expect(b.of(3).filter((r) => r.qos === 1).map((r) => r.packetId)).toEqual(ids.filter((_, i) => i % 2));
+    });
+  });
+
   describe(`${impl.name} › what the application gives it`, () => {
     it('a CONNECT the transport takes a few bytes at a time still goes out whole, and the session comes up', async () => {
       const b = await scripted(4);
