@@ -35,7 +35,7 @@ import { encodeShortAck } from './ack';
 import type { Subscription } from './subscribe';
 import { encodeSubscribe, encodeUnsubscribe } from './subscribe';
 import { encodeDisconnect, encodePingreq } from './control';
-import { topicMatches } from './topic';
+import { topicFilterLength, topicMatches } from './topic';
 import { InAliases, InboundIds, OutAliases, OutState, Outbox, outTag, tagId, tagQos, tagState } from './state';
 import type {} from '../flags';
 
@@ -401,6 +401,10 @@ export class MqttClient {
    * status for a bad filter.
    */
   subscribe(filter: string, qos: number, handler: MessageHandler | null, options?: SubscribeOptions): number {
+    // Checked now, online or not: a filter no SUBSCRIBE can carry must not wait in the table.
+    const fl = topicFilterLength(filter);
+    if (fl < 0) return fl;
+    if (!(qos >= 0 && qos <= 2)) return Status.BadParameter;
     const s = this.subs_;
     let slot = -1;
     for (let i = 0; i < s.length; i++) {
@@ -639,7 +643,14 @@ export class MqttClient {
     const s = this.subs_;
     for (let i = 0; i < s.length; i++) {
       const r = s[i];
-      if (r !== null && r.id_ === -1 && this.sendSubscribe_(i) < 0) return;
+      if (r === null || r.id_ !== -1) continue;
+      const st = this.sendSubscribe_(i);
+      if (st === Status.Full) return; // no room now: the next pump
+      if (st < 0) {
+        // Cannot be sent at all (too large with its properties): given up and reported.
+        s[i] = null;
+        if (this.o_.onSubscribed) this.o_.onSubscribed(r.filter_, 0x80);
+      }
     }
     const u = this.unsubs_;
     for (let i = 0; i < u.length; i++) {
@@ -674,7 +685,7 @@ export class MqttClient {
         i++;
         continue;
       }
-      if (this.copy_(q.data, q.offsetAt(i), q.lengthAt(i)) < 0) break;
+      if (this.copy_(q.data, q.offsetAt(i), q.lengthAt(i)) < 0 || this.st_ !== ClientState.Connected) break;
       if (qos === 0) {
         q.removeAt(i);
         continue;

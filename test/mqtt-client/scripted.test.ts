@@ -34,7 +34,7 @@ function filterOf(r: Received): string {
  * A transport to `b` that, once armed, takes the next CONNECT and then nothing for 20 calls
  * (a link whose buffers are full just as the session comes back), then everything again.
  */
-function stallingTransport(b: ScriptedBroker): { transport: NodeTcpTransport; stallAfterConnect: () => void } {
+function stallingTransport(b: ScriptedBroker): { transport: NodeTcpTransport; stallAfterConnect: () => void; stalls: () => number } {
   const transport = new NodeTcpTransport({ host: '127.0.0.1', port: b.port });
   const send = transport.send.bind(transport);
   let armed = false;
@@ -51,7 +51,7 @@ function stallingTransport(b: ScriptedBroker): { transport: NodeTcpTransport; st
     }
     return send(buf, off, len);
   };
-  return { transport, stallAfterConnect: () => (armed = true) };
+  return { transport, stallAfterConnect: () => (armed = true), stalls: () => stalled };
 }
 
 /** A client on a manual clock: `t.now` is what poll sees. */
@@ -141,7 +141,7 @@ for (const impl of IMPLS) {
     it('with a session present and a transport that takes nothing for a while after the CONNECT, every unacknowledged PUBLISH still goes again, in order', async () => {
       const b = await scripted(4);
       b.autoAck = false;
-      const { transport, stallAfterConnect } = stallingTransport(b);
+      const { transport, stallAfterConnect, stalls } = stallingTransport(b);
       const { c, t, until, connect } = make(b, { transport, cleanSession: false, maxPacketSize: 64, queueSize: 8, maxInflight: 8 }, impl.make);
       await connect();
       const ids: number[] = [];
@@ -155,13 +155,14 @@ for (const impl of IMPLS) {
       await until(() => b.connections === 2 && b.received.filter((r) => r.conn === 2 && r.type === 3).length === 8, 'all eight sent again', 10_000);
       const resent = b.received.filter((r) => r.conn === 2 && r.type === 3);
       expect(resent.map((r) => [r.packetId, r.dup])).toEqual(ids.map((id) => [id, true]));
+      expect(stalls()).toBe(20); // the transport did refuse everything for a while
     });
 
     it('with a session present and a transport that takes nothing for a while after the CONNECT, unanswered SUBSCRIBEs and every due PUBREL still go again', async () => {
       const b = await scripted(4);
       b.autoAck = false;
       b.answerSubscribes = false;
-      const { transport, stallAfterConnect } = stallingTransport(b);
+      const { transport, stallAfterConnect, stalls } = stallingTransport(b);
       const { c, t, until, connect } = make(b, { transport, cleanSession: false, maxPacketSize: 64, queueSize: 8, maxInflight: 8 }, impl.make);
       await connect();
       const filters = ['f/' + 'a'.repeat(55), 'f/' + 'b'.repeat(55)]; // 64-byte SUBSCRIBEs: two fill the output
@@ -180,6 +181,7 @@ for (const impl of IMPLS) {
       const again = b.received.filter((r) => r.conn === 2 && r.type !== 1);
       expect(again.map((r) => r.type)).toEqual([8, 8, 6, 6, 6, 6, 6, 6]);
       expect(again.slice(2).map((r) => r.packetId)).toEqual(ids);
+      expect(stalls()).toBe(20);
     });
 
     it('without a session, unacknowledged messages are sent again as new ones and subscriptions renewed', async () => {
@@ -455,6 +457,18 @@ for (const impl of IMPLS) {
       c.start(1000);
       await until(() => c.state === ClientState.Connected, 'CONNACK');
       expect(b.of(1)).toHaveLength(1);
+    });
+
+    it('refuses a bad filter or QoS before it connects too, and what it was given offline goes out once connected', async () => {
+      const b = await scripted(4);
+      const { c, until, connect } = make(b, {}, impl.make);
+      expect(c.subscribe('a/#/b', 1, null)).toBe(-10); // InvalidTopic
+      expect(c.subscribe('a/+', 3, null)).toBe(-5); // BadParameter
+      expect(c.subscribe('a/+', 1, null)).toBe(0);
+      const id = c.publish('t', 'x', 1, false);
+      await connect();
+      await until(() => b.of(8).length === 1 && b.of(3).length === 1, 'the SUBSCRIBE and the PUBLISH');
+      expect(b.of(3)[0].packetId).toBe(id);
     });
 
     it('refuses filters with misplaced wildcards and a QoS out of range; a publish above QoS 2 goes as QoS 2', async () => {
