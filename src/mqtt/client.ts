@@ -260,6 +260,10 @@ export class MqttClient {
   /** Bytes of a skipped oversize PUBLISH still to be discarded from the input. */
   private skip_: number;
   private blocked_: boolean;
+  /** The output drained after being blocked: `onWritable` is due at the end of this poll (never from inside a send). */
+  private wake_: boolean;
+  /** pump_ is running: a callback it reaches does not start it again (that sent messages twice). */
+  private pumping_: boolean;
 
   constructor(o: MqttClientOptions) {
     const max = o.maxPacketSize ?? 1024;
@@ -287,7 +291,7 @@ export class MqttClient {
     }
     this.st_ = ClientState.Idle;
     this.since_ = this.now_ = this.lastSend_ = this.pingAt_ = this.delay_ = this.attempts_ = this.dropped_ = this.big_ = this.skip_ = 0;
-    this.pingOut_ = this.blocked_ = false;
+    this.pingOut_ = this.blocked_ = this.wake_ = this.pumping_ = false;
     this.keepAliveMs_ = (o.keepAlive ?? 60) * 1000;
     this.serverMaxPkt_ = max;
     this.serverRecvMax_ = 65535;
@@ -503,13 +507,17 @@ export class MqttClient {
     }
     this.pump_();
     this.flush_();
+    if (this.wake_) {
+      this.wake_ = false;
+      if (this.o_.onWritable) this.o_.onWritable();
+    }
   }
 
   // ── connection ──────────────────────────────────────────────────────────
 
   private open_(): void {
     this.rxp_ = this.rxn_ = this.txn_ = this.skip_ = 0;
-    this.blocked_ = false;
+    this.blocked_ = this.wake_ = this.pumping_ = false;
     this.since_ = this.now_;
     this.st_ = ClientState.Opening;
     if (this.t_.open() < 0) this.lost_(Status.Closed);
@@ -639,7 +647,13 @@ export class MqttClient {
    * the outbox in order: PUBRELs due, and queued messages within the in-flight limit.
    */
   private pump_(): void {
-    if (this.st_ !== ClientState.Connected) return;
+    if (this.st_ !== ClientState.Connected || this.pumping_) return;
+    this.pumping_ = true;
+    this.pumpOnce_();
+    this.pumping_ = false;
+  }
+
+  private pumpOnce_(): void {
     const s = this.subs_;
     for (let i = 0; i < s.length; i++) {
       const r = s[i];
@@ -810,7 +824,7 @@ export class MqttClient {
       this.blocked_ = true;
     } else if (this.blocked_) {
       this.blocked_ = false;
-      if (this.o_.onWritable) this.o_.onWritable();
+      this.wake_ = true;
     }
   }
 

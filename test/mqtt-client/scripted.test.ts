@@ -445,6 +445,44 @@ for (const impl of IMPLS) {
     });
   });
 
+  describe(`${impl.name} › publishing from onWritable`, () => {
+    it('a publish inside onWritable, while queued messages wait, sends each message once', async () => {
+      const b = await scripted(4);
+      b.autoAck = false;
+      const transport = new NodeTcpTransport({ host: '127.0.0.1', port: b.port });
+      const send = transport.send.bind(transport);
+      let budget = Infinity;
+      // Takes at most `budget` bytes in all, then nothing, until the test raises it.
+      transport.send = (buf, off, len) => {
+        const n = Math.min(len, budget);
+        budget -= n;
+        return n > 0 ? send(buf, off, n) : 0;
+      };
+      let extra = -1;
+      const holder: { c: MqttLite | null } = { c: null };
+      const { c, until, connect } = make(
+        b,
+        { transport, maxPacketSize: 64, queueSize: 8, maxInflight: 8, onWritable: () => extra < 0 && (extra = holder.c!.publish('w', 'z', 1, false)) },
+        impl.make,
+      );
+      holder.c = c;
+      await connect();
+      budget = 70; // one and a bit of the first 64-byte PUBLISHes
+      const ids: number[] = [];
+      for (let i = 0; i < 4; i++) ids.push(c.publish(`t/${i}`, 'y'.repeat(54), 1, false));
+      for (let i = 0; i < 5; i++) c.poll(1000);
+      budget = Infinity;
+      await until(() => extra > 0 && b.of(3).length >= 5, 'the four messages and the one from onWritable');
+      // A marker behind them: once it is in, any duplicate sent before it is in too (one TCP stream).
+      c.publish('marker', 'm', 0, false);
+      await until(() => b.of(3).some((r) => r.topic === 'marker'), 'the marker');
+      const got = b.of(3)
+        .filter((r) => r.topic !== 'marker')
+        .map((r) => r.packetId);
+      expect([...got].sort((x, y) => x - y)).toEqual([...ids, extra].sort((x, y) => x - y));
+    });
+  });
+
   describe(`${impl.name} › what the application gives it`, () => {
     it('a CONNECT the transport takes a few bytes at a time still goes out whole, and the session comes up', async () => {
       const b = await scripted(4);
