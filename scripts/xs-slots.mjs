@@ -7,25 +7,12 @@
 // Reply: { slots } — the live slots (xsnap's currentHeapCount after a full GC) the client adds,
 // or { error }.
 import '@endo/init';
-import { spawn } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import tmp from 'tmp';
-import { xsnap } from '@agoric/xsnap';
+import { startXsnap } from './xsnap-worker.mjs';
 
 process.once('message', async (job) => {
   let worker = null;
   try {
-    worker = await xsnap({
-      os: os.type(),
-      spawn,
-      fs: { ...fs, ...fs.promises, tmpName: tmp.tmpName },
-      name: 'fieldmq-xs-slots',
-      meteringLimit: 0,
-      stdout: 'inherit',
-      stderr: 'inherit',
-      handleCommand: async () => new Uint8Array(0),
-    });
+    worker = await startXsnap('fieldmq-xs-slots', async () => new Uint8Array(0));
     await worker.evaluate(job.code);
     // An idle transport: what the client is built with, nothing more.
     const idle = `globalThis.T = { onReadable: null, onWritable: null, open() { return 0; }, close() {}, state() { return 0; },

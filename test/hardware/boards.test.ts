@@ -17,6 +17,7 @@ import { allFootprints, boardsTable, loadBoards, withTable, xsSlots, README_FILE
 import { ClientState, MqttClient, type MqttClientOptions } from '../../src/mqtt/client';
 import { createMqttLite, type MqttLite } from '../../src/mqtt/lite';
 import { createSnLite } from '../../src/mqttsn/lite';
+import { totalLength } from '../../src/mqttsn/header';
 import { NodeTcpTransport } from '../../src/platform/node/tcp';
 import { requireMosquitto, startMosquitto } from '../support/mosquitto';
 import { requireXs } from '../support/xs';
@@ -31,12 +32,12 @@ afterEach(async () => {
 });
 
 /**
- * The largest PUBLISH payload a datagram of `size` octets holds: MsgType, Flags, TopicId and
- * MsgId (§5.4.12) take 6 octets, the Length 1 octet up to a 255-octet message and 3 past it (§5.2.1).
+ * The largest PUBLISH payload a datagram of `size` octets holds: its body is Flags, TopicId and
+ * MsgId (5 octets, §5.4.12) and the payload; {@link totalLength} adds MsgType and the Length (§5.2.1).
  */
 function snMaxPayload(size: number): number {
   let pl = size;
-  while ((pl + 7 <= 255 ? pl + 7 : pl + 9) > size) pl--;
+  for (let t = totalLength(pl + 5); t < 0 || t > size; t = totalLength(pl + 5)) pl--;
   return pl;
 }
 

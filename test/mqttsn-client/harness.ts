@@ -230,6 +230,20 @@ export class Rig {
     return r;
   }
 
+  /**
+   * sleep(`duration`) while connected to `gw` (§6.14): its DISCONNECT(duration) at the gateway,
+   * the gateway's DISCONNECT answer, and the client Asleep with its `sleep` event taken.
+   */
+  async sleep(gw: ScriptedGateway, duration: number): Promise<void> {
+    expect(this.c.sleep(duration)).toBe(0);
+    this.poll();
+    const d = await gw.expect(MsgType.DISCONNECT);
+    expect([d.m.hasDuration, d.m.duration]).toEqual([true, duration]);
+    await this.deliver(gw, { type: MsgType.DISCONNECT });
+    expect(this.c.state()).toBe(4); // SnState.Asleep
+    expect(this.take()).toEqual([['sleep']]);
+  }
+
   /** disconnect(), the gateway's DISCONNECT answer, then connect() again: returns the new CONNECT (not yet answered). */
   async reconnect(gw: ScriptedGateway): Promise<Rx> {
     this.c.disconnect();

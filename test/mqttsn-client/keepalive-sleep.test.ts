@@ -80,13 +80,7 @@ for (const impl of SN_IMPLS) describe(impl.name, () => {
     async function asleep(duration: number, opts: Parameters<typeof Rig.create>[1] = {}): Promise<void> {
       rig = await Rig.create(gw, { keepAlive: 60, ...opts });
       await rig.connect(gw);
-      expect(rig.c.sleep(duration)).toBe(0);
-      rig.poll();
-      const d = await gw.expect(MsgType.DISCONNECT);
-      expect([d.m.hasDuration, d.m.duration]).toEqual([true, duration]);
-      await rig.deliver(gw, { type: MsgType.DISCONNECT });
-      expect(rig.c.state()).toBe(SnState.Asleep);
-      expect(rig.take()).toEqual([['sleep']]);
+      await rig.sleep(gw, duration);
     }
 
     it('the whole cycle: asleep → PINGREQ(ClientId) → buffered PUBLISHes acknowledged → PINGRESP → asleep again', async () => {

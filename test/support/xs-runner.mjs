@@ -19,14 +19,10 @@
 //   22 UdpRecv → empty, or u16 port + u8 n + address + datagram, 23 UdpAvailable → u32 datagrams,
 //   24 UdpClose
 import '@endo/init';
-import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
-import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import { performance } from 'node:perf_hooks';
-import tmp from 'tmp';
-import { xsnap } from '@agoric/xsnap';
+import { startXsnap } from '../../scripts/xsnap-worker.mjs';
 
 const Status = { Ok: 0, IllegalState: -4, BadParameter: -5, Closed: -15 };
 const State = { Closed: 0, Opening: 1, Open: 2 };
@@ -250,16 +246,7 @@ process.once('message', async (job) => {
 
   let worker;
   try {
-    worker = await xsnap({
-      os: os.type(),
-      spawn,
-      fs: { ...fs, ...fs.promises, tmpName: tmp.tmpName },
-      name: 'fieldmq-xs',
-      meteringLimit: 0,
-      stdout: 'inherit',
-      stderr: 'inherit',
-      handleCommand,
-    });
+    worker = await startXsnap('fieldmq-xs', handleCommand);
     await worker.evaluate(job.prelude);
     await worker.evaluate(job.code);
     await worker.evaluate(`runXsMain(${JSON.stringify(job.entry)})`);
