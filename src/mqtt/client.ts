@@ -39,6 +39,20 @@ import { topicFilterLength, topicMatches } from './topic';
 import { InAliases, InboundIds, OutAliases, OutState, Outbox, outTag, tagId, tagQos, tagState } from './state';
 import type {} from '../flags';
 
+/**
+ * Output bytes kept for acknowledging an inbound packet (PUBACK, PUBREC,
+ * PUBREL, PUBCOMP: 4 bytes, MQTT 3.1.1 §3.4–§3.7): everything else is written
+ * into the send buffer short of them, and input that needs an answer is read
+ * only while they are free (see `read_`), so an acknowledgement is never lost
+ * to a transport that is not taking output.
+ */
+const ACK_ROOM = 4;
+
+/** True when a packet whose first byte is `h` needs an answer from the client: a QoS 1/2 PUBLISH, PUBREC or PUBREL. */
+function answered(h: number): boolean {
+  const t = h >> 4;
+  return t === PacketType.PUBREC || t === PacketType.PUBREL || (t === PacketType.PUBLISH && (h & 6) !== 0);
+}
 
 /** Where the client is; {@link MqttClient.state}. */
 export const enum ClientState {
@@ -225,6 +239,8 @@ export class MqttClient {
   private rxn_: number;
   /** Send buffer; `txn_` bytes of it wait for the transport. */
   private readonly tx_: Uint8Array;
+  /** `tx_` short of its last {@link ACK_ROOM} bytes: where everything but an acknowledgement is written. */
+  private readonly txw_: Uint8Array;
   private txn_: number;
   /** The packet being handled (offsets into `rx_`). */
   private readonly view_: PacketView;
@@ -274,6 +290,7 @@ export class MqttClient {
     this.max_ = max;
     this.rx_ = new Uint8Array(max * 2);
     this.tx_ = new Uint8Array(max * 2);
+    this.txw_ = this.tx_.subarray(0, max * 2 - ACK_ROOM);
     this.rxp_ = this.rxn_ = this.txn_ = 0;
     this.view_ = new PacketView();
     this.msg_ = new MqttMessage();
@@ -462,7 +479,7 @@ export class MqttClient {
   disconnect(reasonCode?: number, properties?: MqttProperties): number {
     if (this.st_ === ClientState.Connected) {
       const v5 = globalThis.FIELDMQ_MQTT5 !== false && this.v_ === 5;
-      this.put_(encodeDisconnect(v5 ? { reasonCode: reasonCode ?? 0, properties } : {}, this.v_, this.tx_, this.at_()));
+      this.put_(encodeDisconnect(v5 ? { reasonCode: reasonCode ?? 0, properties } : {}, this.v_, this.txw_, this.at_()));
       this.flush_();
     }
     this.t_.close();
@@ -500,7 +517,7 @@ export class MqttClient {
       if (this.pingOut_) {
         // No PINGRESP within the keep-alive period: the link is dead (§3.1.2.10).
         if (elapsed(now, this.pingAt_) > ka) return this.lost_(Status.Timeout);
-      } else if (elapsed(now, this.lastSend_) >= ka && this.put_(encodePingreq(this.tx_, this.at_())) >= 0) {
+      } else if (elapsed(now, this.lastSend_) >= ka && this.put_(encodePingreq(this.txw_, this.at_())) >= 0) {
         this.pingOut_ = true;
         this.pingAt_ = now;
       }
@@ -563,7 +580,7 @@ export class MqttClient {
       will: o.will,
       properties: props,
     };
-    const st = this.put_(writeConnect(info, this.v_, this.tx_, this.at_()));
+    const st = this.put_(writeConnect(info, this.v_, this.txw_, this.at_()));
     if (st < 0) return this.lost_(st);
     this.st_ = ClientState.Connecting;
     this.since_ = this.now_;
@@ -686,7 +703,7 @@ export class MqttClient {
       const tag = q.tagAt(i);
       const state = tagState(tag);
       if (state === OutState.Release) {
-        if (this.put_(encodeShortAck(PacketType.PUBREL, tagId(tag), this.tx_, this.at_())) < 0) return;
+        if (this.put_(encodeShortAck(PacketType.PUBREL, tagId(tag), this.txw_, this.at_())) < 0) return;
         q.setTagAt(i, outTag(tagId(tag), 2, OutState.Released));
       }
       if (state !== OutState.Queued || hold) {
@@ -725,12 +742,12 @@ export class MqttClient {
         p.properties = props;
         if (a > 0) p.topic = ''; // the server knows this alias: the topic can go
       }
-      end = encodePublish(p, 5, this.tx_, at);
+      end = encodePublish(p, 5, this.txw_, at);
       p.topic = topic;
       props.topicAlias = had;
       p.properties = own;
       if (end >= 0 && a < 0 && end - at <= this.serverMaxPkt_) this.outAlias_.assign(-a, topic);
-    } else end = encodePublish(p, this.v_, this.tx_, at);
+    } else end = encodePublish(p, this.v_, this.txw_, at);
     // No room in the send buffer now: the outbox takes it (or finds it too large).
     if (end === Status.NoMemory) return Status.Full;
     return this.put_(this.size_(end, at));
@@ -760,7 +777,7 @@ export class MqttClient {
       }
       if (this.v_ === 5) props = { subscriptionIdentifier: slot + 1, userProperties: so ? so.userProperties : undefined };
     }
-    const st = this.put_(encodeSubscribe({ packetId: id, subscriptions: [sub], properties: props }, this.v_, this.tx_, this.at_()));
+    const st = this.put_(encodeSubscribe({ packetId: id, subscriptions: [sub], properties: props }, this.v_, this.txw_, this.at_()));
     if (st >= 0) r.id_ = id;
     return st;
   }
@@ -769,7 +786,7 @@ export class MqttClient {
   private sendUnsubscribe_(filter: string, props: MqttProperties | undefined): number {
     const id = this.out_.freeId();
     if (id < 0) return id;
-    const st = this.put_(encodeUnsubscribe({ packetId: id, topics: [filter], properties: props }, this.v_, this.tx_, this.at_()));
+    const st = this.put_(encodeUnsubscribe({ packetId: id, topics: [filter], properties: props }, this.v_, this.txw_, this.at_()));
     return st < 0 ? st : id;
   }
 
@@ -783,7 +800,7 @@ export class MqttClient {
    * flush when less than one maximum-size packet of room is left.
    */
   private at_(): number {
-    if (this.tx_.length - this.txn_ < this.max_) this.flush_();
+    if (this.txw_.length - this.txn_ < this.max_) this.flush_();
     return this.txn_;
   }
 
@@ -802,8 +819,8 @@ export class MqttClient {
 
   /** Appends `src[off..off+len)` to the output: {@link Status.Ok} or {@link Status.Full}. */
   private copy_(src: Uint8Array, off: number, len: number): number {
-    if (this.tx_.length - this.txn_ < len) this.flush_();
-    if (this.tx_.length - this.txn_ < len) return Status.Full;
+    if (this.txw_.length - this.txn_ < len) this.flush_();
+    if (this.txw_.length - this.txn_ < len) return Status.Full;
     return this.put_(copyBytes(src, off, len, this.tx_, this.txn_));
   }
 
@@ -863,6 +880,12 @@ export class MqttClient {
         const len = packetLength(rx, p, have, MAX_PACKET_SIZE);
         if (len === Status.NeedMoreBytes) break;
         if (len < 0) return this.protocolError_(len);
+        if (this.st_ === ClientState.Connected && answered(rx[p]) && this.tx_.length - this.txn_ < ACK_ROOM) {
+          // No room for its acknowledgement: left unread until the transport takes output again.
+          this.flush_();
+          if (this.st_ !== ClientState.Connected) return;
+          if (this.tx_.length - this.txn_ < ACK_ROOM) break;
+        }
         if (len > this.max_) {
           // Over our maximum packet size (3.1.1 has no way to announce it; an
           // MQTT 5 server may ignore it). A PUBLISH is skipped and acknowledged

@@ -246,8 +246,14 @@ export function createMqttLite(o: MqttClientOptions): MqttLite {
     }
   }
 
-  /** Room for `n` more bytes of output (flushing first when short): the offset to write at, or -1. */
+  /**
+   * Room for `n` more bytes of output and the 4 after them (flushing first when short): the
+   * offset to write at, or -1. Those 4 are kept for an acknowledgement (`ack` asks for 0 more),
+   * and input that needs one is read only while they are free (`read`), so none is lost to a
+   * transport that is not taking output (§4.3).
+   */
   function room(n: number): number {
+    n += 4;
     if (tx.length - txn < n) flush();
     return tx.length - txn < n ? -1 : txn;
   }
@@ -284,7 +290,7 @@ export function createMqttLite(o: MqttClientOptions): MqttLite {
 
   /** A 2-byte-body packet (PUBACK, PUBREC, PUBREL, PUBCOMP, §3.4–§3.7) for `id`: false when the output has no room. */
   function ack(type: number, id: number): boolean {
-    const at = room(4);
+    const at = room(0);
     if (at < 0) return false;
     tx[at] = (type << 4) | (type === T.PUBREL ? 2 : 0);
     tx[at + 1] = 2;
@@ -476,7 +482,7 @@ export function createMqttLite(o: MqttClientOptions): MqttLite {
       rem += 2 + size(pw);
     }
     if (bad) return lost(bad);
-    const at = room(total(rem)); // CONNECT may use the whole send buffer (twice maxPacketSize)
+    const at = room(total(rem)); // CONNECT may use all of the send buffer (twice maxPacketSize) but the 4 bytes kept for an ack
     if (at < 0) return lost(Status.TooLarge);
     let e = head(at, tx, 0x10, rem);
     tx.set([0, 4, 77, 81, 84, 84, 4, flags, kas >> 8, kas], e); // "MQTT", level 4 (§3.1.2)
@@ -585,6 +591,11 @@ export function createMqttLite(o: MqttClientOptions): MqttLite {
           return protocolError(Status.Malformed);
         }
         if (k > 2 && !c) return protocolError(Status.Malformed); // §2.2.3: not in its shortest form
+        c = rx[p] >> 4;
+        if (st === 4 && (c === T.PUBREC || c === T.PUBREL || (c === T.PUBLISH && rx[p] & 6)) && room(0) < 0) {
+          if (st !== 4) return;
+          break; // no room for its acknowledgement: left unread until the transport takes output again
+        }
         len += k;
         if (len > max) {
           // A PUBLISH over our maximum is skipped and acknowledged (a server keeping the

@@ -483,6 +483,48 @@ for (const impl of IMPLS) {
     });
   });
 
+  describe(`${impl.name} › acknowledging inbound messages under backpressure (MQTT 3.1.1 §4.3)`, () => {
+    it('while the transport takes nothing and the output is nearly full, every inbound QoS 1/2 message is still acknowledged, once, without a reconnect', async () => {
+      const b = await scripted(4);
+      const transport = new NodeTcpTransport({ host: '127.0.0.1', port: b.port });
+      const send = transport.send.bind(transport);
+      let full = false;
+      transport.send = (buf, off, len) => (full ? 0 : send(buf, off, len));
+      const got: string[] = [];
+      const holder: { c: MqttLite | null } = { c: null };
+      // Each message is answered with a QoS 0 reply from inside the callback: it takes output room too.
+      const { c, until, connect } = make(
+        b,
+        { transport, maxPacketSize: 64, queueSize: 4, onMessage: (m) => (got.push(m.text()), holder.c!.publish('r', 'ok', 0, false)) },
+        impl.make,
+      );
+      holder.c = c;
+      await connect();
+      full = true;
+      // 62 + 64 bytes: the 128-byte output (twice maxPacketSize) nearly full, or as full as the client lets it be.
+      c.publish('t', 'a'.repeat(57), 0, false);
+      c.publish('t', 'b'.repeat(59), 0, false);
+      c.poll(1000);
+      // 24 messages need 96 bytes of acknowledgements, more than the output can hold while it is stuck.
+      const n = 24;
+      for (let i = 1; i <= n; i++) b.send({ type: 3, topic: 'in', payload: `m${i}`, qos: i % 3 === 0 ? 2 : 1, packetId: i });
+      await until(() => got.length > 0, 'the first inbound message read while the output is stuck');
+      for (let i = 0; i < 20; i++) {
+        c.poll(1000);
+        await new Promise((r) => setImmediate(r));
+      }
+      full = false;
+      await until(() => b.of(4).length + b.of(5).length === n, 'an acknowledgement for each of the 24 messages');
+      expect(b.of(4).map((r) => r.packetId)).toEqual([...Array(n).keys()].map((i) => i + 1).filter((i) => i % 3 !== 0));
+      expect(b.of(5).map((r) => r.packetId)).toEqual([...Array(n).keys()].map((i) => i + 1).filter((i) => i % 3 === 0));
+      for (const r of b.of(5)) b.send({ type: 6, packetId: r.packetId });
+      await until(() => b.of(7).length === n / 3, 'a PUBCOMP for each PUBREL');
+      expect(got).toEqual([...Array(n).keys()].map((i) => `m${i + 1}`));
+      expect(b.connections).toBe(1);
+      expect(c.state).toBe(ClientState.Connected);
+    });
+  });
+
   describe(`${impl.name} › what the application gives it`, () => {
     it('a CONNECT the transport takes a few bytes at a time still goes out whole, and the session comes up', async () => {
       const b = await scripted(4);
