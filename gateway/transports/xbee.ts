@@ -21,6 +21,7 @@ import {
 import { XBeeFrame, XBeeFrameDecoder, encodeXBeeFrame, xbeeFrameSize } from './xbee-frame';
 import { SerialLine, errorText, type ReopenPolicy } from './serial';
 import { snFramingError } from './udp';
+import { readLength } from '../../src/mqttsn/header';
 import type { SensorTransport } from './transport';
 
 /**
@@ -36,6 +37,14 @@ const BROADCAST_64 = Uint8Array.of(0, 0, 0, 0, 0, 0, 0xff, 0xff);
 
 /** Largest frame data accepted inbound: a Receive Packet header (12) plus 255 octets of (fragmented) RF data. */
 const MAX_INBOUND_FRAME = 12 + 255;
+
+/**
+ * A transparent-mode node's stream: the largest message joined from RF packets (octets), the
+ * most nodes with a part message waiting, and how long a part waits for the rest (ms).
+ */
+const STREAM_MAX_MESSAGE = 1024;
+const STREAM_MAX_NODES = 64;
+const STREAM_GAP_MS = 1000;
 
 /** Options of {@link XBeeSensorTransport}. */
 export interface XBeeTransportOptions {
@@ -57,6 +66,15 @@ export interface XBeeTransportOptions {
   reopen?: ReopenPolicy;
   /** Device presence check interval, ms; default 1,000 (see `SerialLineOptions.presenceCheckMs`). */
   presenceCheckMs?: number;
+  /** Clock for how long a transparent-mode node's part message waits (ms); default `Date.now`. */
+  now?: () => number;
+}
+
+/** The start of a message a transparent-mode node's radio cut at its maximum payload, waiting for the rest. */
+interface PartMessage {
+  bytes: Uint8Array;
+  /** When it came (the transport's clock). */
+  at: number;
 }
 
 /** Delivery status names of the Transmit Status frame (Digi XBee Zigbee User Guide, 0x8B). */
@@ -92,9 +110,17 @@ const MODEM_TROUBLE: Record<number, string> = {
  * digits (`0013A20040A1B2C3`); `send` also takes lower case. `broadcast(bytes, radius)` sends to
  * 0x000000000000FFFF with that radius (hops; 0 = network maximum).
  *
+ * Nodes whose radio is in transparent mode (`AP=0`, an Espruino Pico with an XBee, say) send
+ * a byte stream, not messages: their radio fills an RF packet with what the UART gave it, up to
+ * its maximum payload. So RF data holding several whole MQTT-SN messages is split into them, and
+ * when RF data of at least `mtu` octets (a packet the radio filled) ends inside a message, that
+ * start waits up to 1 s for the rest in the node's next RF data. Shorter RF data that does not
+ * end on a message boundary is dropped, as from a node in API mode, which sends one message per
+ * RF packet.
+ *
  * Inbound problems are reported and skipped: garbage between frames and frames with a bad
- * length (`'framing'`), bad checksums (`'checksum'`), RF data that is not one MQTT-SN message
- * (`'framing'`), frame types other than 0x90 / 0x8B / 0x8A (`'framing'`, with a hint for 0x91,
+ * length (`'framing'`), bad checksums (`'checksum'`), RF data that is not whole MQTT-SN messages
+ * (`'framing'`), a part message whose rest never came (`'framing'`), frame types other than 0x90 / 0x8B / 0x8A (`'framing'`, with a hint for 0x91,
  * which a radio with `ATAO` ≠ 0 sends); troubling modem statuses (`'io'`).
  *
  * @example
@@ -128,11 +154,15 @@ export class XBeeSensorTransport implements SensorTransport {
   private lastKey = '';
   private lastGarbage = 0;
   private lastBadChecksum = 0;
+  /** Transparent-mode nodes' part messages, by address (at most {@link STREAM_MAX_NODES}). */
+  private readonly parts = new Map<string, PartMessage>();
+  private readonly now: () => number;
 
   constructor(options: XBeeTransportOptions) {
     this.name = options.name ?? 'xbee';
     this.path = options.path;
     this.escaped = (options.apiMode ?? 2) === 2;
+    this.now = options.now ?? Date.now;
     const mtu = options.mtu ?? XBEE_DEFAULT_MTU;
     this.mtu = Number.isInteger(mtu) && mtu >= 2 && mtu <= 255 ? mtu : XBEE_DEFAULT_MTU;
     this.decoder = new XBeeFrameDecoder({ escaped: this.escaped, maxFrameLength: MAX_INBOUND_FRAME });
@@ -202,6 +232,7 @@ export class XBeeSensorTransport implements SensorTransport {
 
   private resetInput(): void {
     this.decoder.reset();
+    this.parts.clear();
     this.lastGarbage = 0;
     this.lastBadChecksum = 0;
   }
@@ -249,18 +280,21 @@ export class XBeeSensorTransport implements SensorTransport {
     if (type === XBeeFrameType.ReceivePacket) {
       const address = this.addressOf(data, api.address64Offset);
       const p = api.payloadOffset;
-      const bad = snFramingError(data, p, api.payloadLength);
-      if (bad !== null) {
-        this.error('framing', `${this.name}: dropped ${api.payloadLength} octets of RF data from ${address}: not one MQTT-SN message (${bad})`);
-        return;
+      const n = api.payloadLength;
+      const part = this.parts.size > 0 ? this.parts.get(address) : undefined;
+      if (part !== undefined) {
+        // The rest of a message this node's radio cut (transparent mode): joined, then split.
+        this.parts.delete(address);
+        if (this.now() - part.at <= STREAM_GAP_MS) {
+          const joined = new Uint8Array(part.bytes.length + n);
+          joined.set(part.bytes);
+          joined.set(data.subarray(p, p + n), part.bytes.length);
+          return this.stream(joined, 0, joined.length, n >= this.mtu, address);
+        }
+        this.error('framing', `${this.name}: dropped the first ${part.bytes.length} octets of a message from ${address}: the rest did not come within ${STREAM_GAP_MS} ms`);
       }
-      const cb = this.onPacket;
-      if (cb === null) return;
-      try {
-        cb(data.subarray(p, p + api.payloadLength), address);
-      } catch (err) {
-        this.error('io', `${this.name}: onPacket threw for a packet from ${address}: ${errorText(err)}`);
-      }
+      if (snFramingError(data, p, n) === null) return this.deliver(data.subarray(p, p + n), address);
+      this.stream(data, p, n, n >= this.mtu, address);
     } else if (type === XBeeFrameType.TransmitStatus) {
       if (api.deliveryStatus === XBEE_DELIVERY_SUCCESS) return;
       const to = this.sentTo[api.frameId] || `frame id ${api.frameId}`;
@@ -277,6 +311,53 @@ export class XBeeSensorTransport implements SensorTransport {
       this.error('framing', `${this.name}: ignored API frame type 0x${hex2(api.type)} on ${this.path}${hint}`);
     } else {
       this.error('framing', `${this.name}: dropped a short API frame of type 0x${hex2(api.type)} on ${this.path} (${statusName(type)})`);
+    }
+  }
+
+  /**
+   * RF data `buf[off..off+len)` from `address` that is not exactly one message: the MQTT-SN
+   * messages back to back in it (MQTT-SN 1.2 §5.2.1 Length) are delivered in order. When it ends
+   * inside a message and `cut` (the radio filled its maximum payload), that start is kept for the
+   * node's next RF data; otherwise, or on an impossible Length, the rest is dropped and reported.
+   */
+  private stream(buf: Uint8Array, off: number, len: number, cut: boolean, address: string): void {
+    const end = off + len;
+    let i = off;
+    while (i < end) {
+      const total = readLength(buf, i, end - i);
+      if (total === Status.NeedMoreBytes || (total > end - i && total <= STREAM_MAX_MESSAGE)) {
+        if (cut) return this.keep(buf.slice(i, end), address);
+        const why = total < 0 ? 'its Length field is cut short' : `its Length field says ${total} octets`;
+        return this.error('framing', i === off
+          ? `${this.name}: dropped ${len} octets of RF data from ${address}: not one MQTT-SN message (${why})`
+          : `${this.name}: dropped the last ${end - i} of ${len} octets of RF data from ${address}: not a whole MQTT-SN message (${why})`);
+      }
+      if (total < 0 || total > end - i) {
+        const why = total < 0 ? 'its Length field is invalid' : `its Length field says ${total} octets, over ${STREAM_MAX_MESSAGE}`;
+        return this.error('framing', `${this.name}: dropped ${end - i} octets of RF data from ${address}: not one MQTT-SN message (${why})`);
+      }
+      this.deliver(buf.subarray(i, i + total), address);
+      i += total;
+    }
+  }
+
+  /** Keeps the start of a message from `address` until its next RF data (at most {@link STREAM_MAX_NODES} nodes: the oldest goes). */
+  private keep(bytes: Uint8Array, address: string): void {
+    if (this.parts.size >= STREAM_MAX_NODES) {
+      const [oldest, part] = this.parts.entries().next().value as [string, PartMessage];
+      this.parts.delete(oldest);
+      this.error('framing', `${this.name}: dropped the first ${part.bytes.length} octets of a message from ${oldest}: ${STREAM_MAX_NODES} nodes already wait for the rest of one`);
+    }
+    this.parts.set(address, { bytes, at: this.now() });
+  }
+
+  private deliver(bytes: Uint8Array, address: string): void {
+    const cb = this.onPacket;
+    if (cb === null) return;
+    try {
+      cb(bytes, address);
+    } catch (err) {
+      this.error('io', `${this.name}: onPacket threw for a packet from ${address}: ${errorText(err)}`);
     }
   }
 

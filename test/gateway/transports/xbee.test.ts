@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { XBEE_DEFAULT_MTU, XBeeSensorTransport, parseAddress64, type XBeeTransportOptions } from '../../../gateway/transports/xbee';
 import { requirePeer } from '../../support/peers';
 import { PtyPeer, createPtyPair, openExclusively, socatPath, type PtyPair } from '../../support/pty';
-import { DEADLINE, TransportProbe, hex, numberedPublish, runComplianceSuite, type ComplianceHarness } from './compliance';
+import { DEADLINE, TransportProbe, hex, numberedPublish, numberedPublishOfLength, runComplianceSuite, type ComplianceHarness } from './compliance';
 import { XBeeRadioSim } from './xbee-sim';
 
 const run = requirePeer('socat', socatPath() !== null, 'XBee transport tests need socat for PTY pairs (apt-get install socat)');
@@ -135,6 +135,66 @@ describe.skipIf(!run)('XBeeSensorTransport', () => {
       expect(hex(p!.bytes)).toBe('0216');
       expect(probe.errors.map((e) => e.kind)).toEqual(['framing']);
       expect(probe.errors[0]!.detail).toContain(`from ${NODE_A}: not one MQTT-SN message`);
+    });
+
+    describe('a node whose radio is in transparent mode (a byte stream, cut at the maximum payload)', () => {
+      /** A 40-octet PUBLISH, a 40-octet one and a PINGREQ, back to back as the node's UART sent them: 82 octets. */
+      const m1 = numberedPublishOfLength(40);
+      const m2 = numberedPublishOfLength(40).fill(0x5a, 7);
+      const ping = Uint8Array.of(2, 0x16);
+      const stream = Uint8Array.from([...m1, ...m2, ...ping]);
+
+      it('RF data holding several messages is split into them, and a message cut at 66 octets is joined with the rest from the same node', async () => {
+        const { probe } = await started();
+        await sim.receive(NODE_A, stream.subarray(0, 66)); // the radio filled its 66-octet payload
+        await sim.receive(NODE_B, Uint8Array.of(2, 0x16)); // another node in between: its own message
+        await sim.receive(NODE_A, stream.subarray(66));
+        const got = await probe.packetsAt(4);
+        expect(got.map((p) => [hex(p.bytes), p.address])).toEqual([
+          [hex(m1), NODE_A],
+          ['0216', NODE_B],
+          [hex(m2), NODE_A],
+          ['0216', NODE_A],
+        ]);
+        expect(probe.errors).toEqual([]);
+      });
+
+      it('a cut message whose rest does not come within 1 s is dropped and reported, and the node\'s next message is delivered', async () => {
+        const clock = { t: 5000 };
+        const { probe } = await started({ now: () => clock.t });
+        await sim.receive(NODE_A, stream.subarray(0, 66));
+        await probe.packetsAt(1);
+        clock.t += 1001;
+        await sim.receive(NODE_A, Uint8Array.of(2, 0x16));
+        const [, p] = await probe.packetsAt(2);
+        expect(hex(p!.bytes)).toBe('0216');
+        expect(probe.errors).toEqual([{ kind: 'framing', detail: `xbee: dropped the first 26 octets of a message from ${NODE_A}: the rest did not come within 1000 ms` }]);
+      });
+
+      it('RF data shorter than the maximum payload that ends inside a message is dropped after the whole messages in it', async () => {
+        const { probe } = await started();
+        await sim.receive(NODE_A, stream.subarray(0, 50));
+        await sim.receive(NODE_A, Uint8Array.of(2, 0x16));
+        const got = await probe.packetsAt(2);
+        expect(got.map((p) => hex(p.bytes))).toEqual([hex(m1), '0216']);
+        expect(probe.errors).toEqual([{ kind: 'framing', detail: `xbee: dropped the last 10 of 50 octets of RF data from ${NODE_A}: not a whole MQTT-SN message (its Length field says 40 octets)` }]);
+      });
+
+      it('at most 64 nodes wait for the rest of a message: one more and the oldest part is dropped and reported', async () => {
+        const { probe } = await started();
+        const node = (i: number) => '0013A200' + (0x40000000 + i).toString(16).toUpperCase();
+        for (let i = 0; i <= 64; i++) await sim.receive(node(i), stream.subarray(0, 66));
+        await probe.packetsAt(65);
+        expect(probe.errors).toEqual([{ kind: 'framing', detail: `xbee: dropped the first 26 octets of a message from ${node(0)}: 64 nodes already wait for the rest of one` }]);
+        // The others still get theirs joined; the first node's rest is now RF data that is not one message.
+        await sim.receive(node(64), stream.subarray(66));
+        await sim.receive(node(0), stream.subarray(66));
+        await probe.error('the rest from the dropped node', (e) => e.detail.includes(`from ${node(0)}: not one MQTT-SN message`));
+        expect(probe.packets.slice(65).map((p) => [hex(p.bytes), p.address])).toEqual([
+          [hex(m2), node(64)],
+          ['0216', node(64)],
+        ]);
+      });
     });
 
     it('explains Explicit Rx frames (0x91): the radio needs ATAO=0', async () => {
