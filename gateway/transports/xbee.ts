@@ -21,7 +21,8 @@ import {
 import { XBeeFrame, XBeeFrameDecoder, encodeXBeeFrame, xbeeFrameSize } from './xbee-frame';
 import { SerialLine, errorText, type ReopenPolicy } from './serial';
 import { snFramingError } from './udp';
-import { readLength } from '../../src/mqttsn/header';
+import { headerLength, readLength } from '../../src/mqttsn/header';
+import { MsgType } from '../../src/mqttsn/constants';
 import type { SensorTransport } from './transport';
 
 /**
@@ -39,10 +40,9 @@ const BROADCAST_64 = Uint8Array.of(0, 0, 0, 0, 0, 0, 0xff, 0xff);
 const MAX_INBOUND_FRAME = 12 + 255;
 
 /**
- * A transparent-mode node's stream: the largest message joined from RF packets (octets), the
- * most nodes with a part message waiting, and how long a part waits for the rest (ms).
+ * A transparent-mode node's stream: the most nodes with a part message waiting (each part is
+ * shorter than the MTU), and how long a part waits for the rest (ms).
  */
-const STREAM_MAX_MESSAGE = 1024;
 const STREAM_MAX_NODES = 64;
 const STREAM_GAP_MS = 1000;
 
@@ -112,11 +112,12 @@ const MODEM_TROUBLE: Record<number, string> = {
  *
  * Nodes whose radio is in transparent mode (`AP=0`, an Espruino Pico with an XBee, say) send
  * a byte stream, not messages: their radio fills an RF packet with what the UART gave it, up to
- * its maximum payload. So RF data holding several whole MQTT-SN messages is split into them, and
- * when RF data of at least `mtu` octets (a packet the radio filled) ends inside a message, that
- * start waits up to 1 s for the rest in the node's next RF data. Shorter RF data that does not
- * end on a message boundary is dropped, as from a node in API mode, which sends one message per
- * RF packet.
+ * its maximum payload. So RF data holding several whole MQTT-SN messages is split into them (a
+ * forwarder's encapsulation, MQTT-SN 1.2 §5.5, with the message it carries), and when RF data
+ * of at least `mtu` octets (a packet the radio filled) ends inside a message, that start waits
+ * up to 1 s for the rest in the node's next RF data (at most 64 nodes wait). Shorter RF data
+ * that does not end on a message boundary is dropped, as from a node in API mode, which sends
+ * one message per RF packet; so is a Length over `mtu`, which the gateway would not take.
  *
  * Inbound problems are reported and skipped: garbage between frames and frames with a bad
  * length (`'framing'`), bad checksums (`'checksum'`), RF data that is not whole MQTT-SN messages
@@ -232,7 +233,11 @@ export class XBeeSensorTransport implements SensorTransport {
 
   private resetInput(): void {
     this.decoder.reset();
-    this.parts.clear();
+    if (this.parts.size > 0) {
+      const n = this.parts.size;
+      this.parts.clear();
+      this.error('framing', `${this.name}: dropped the first part of a message from ${n} node${n === 1 ? '' : 's'}: ${this.path} was reopened`);
+    }
     this.lastGarbage = 0;
     this.lastBadChecksum = 0;
   }
@@ -289,12 +294,12 @@ export class XBeeSensorTransport implements SensorTransport {
           const joined = new Uint8Array(part.bytes.length + n);
           joined.set(part.bytes);
           joined.set(data.subarray(p, p + n), part.bytes.length);
-          return this.stream(joined, 0, joined.length, n >= this.mtu, address);
+          return this.stream(joined, 0, joined.length, n >= this.mtu, true, address);
         }
         this.error('framing', `${this.name}: dropped the first ${part.bytes.length} octets of a message from ${address}: the rest did not come within ${STREAM_GAP_MS} ms`);
       }
       if (snFramingError(data, p, n) === null) return this.deliver(data.subarray(p, p + n), address);
-      this.stream(data, p, n, n >= this.mtu, address);
+      this.stream(data, p, n, n >= this.mtu, false, address);
     } else if (type === XBeeFrameType.TransmitStatus) {
       if (api.deliveryStatus === XBEE_DELIVERY_SUCCESS) return;
       const to = this.sentTo[api.frameId] || `frame id ${api.frameId}`;
@@ -315,30 +320,56 @@ export class XBeeSensorTransport implements SensorTransport {
   }
 
   /**
-   * RF data `buf[off..off+len)` from `address` that is not exactly one message: the MQTT-SN
-   * messages back to back in it (MQTT-SN 1.2 §5.2.1 Length) are delivered in order. When it ends
-   * inside a message and `cut` (the radio filled its maximum payload), that start is kept for the
-   * node's next RF data; otherwise, or on an impossible Length, the rest is dropped and reported.
+   * RF data `buf[off..off+len)` from `address` that is not exactly one message (`joined`: it
+   * begins with a part kept from the node's RF data before): the MQTT-SN messages back to back
+   * in it (MQTT-SN 1.2 §5.2.1 Length; a forwarder-encapsulated one, §5.5, with the message it
+   * carries) are delivered in order. When it ends inside a message and `cut` (the radio filled
+   * its maximum payload), that start is kept for the node's next RF data; otherwise, or at a
+   * Length that is impossible or over the MTU, the rest is dropped and reported.
    */
-  private stream(buf: Uint8Array, off: number, len: number, cut: boolean, address: string): void {
+  private stream(buf: Uint8Array, off: number, len: number, cut: boolean, joined: boolean, address: string): void {
     const end = off + len;
     let i = off;
     while (i < end) {
-      const total = readLength(buf, i, end - i);
-      if (total === Status.NeedMoreBytes || (total > end - i && total <= STREAM_MAX_MESSAGE)) {
-        if (cut) return this.keep(buf.slice(i, end), address);
-        const why = total < 0 ? 'its Length field is cut short' : `its Length field says ${total} octets`;
+      const unit = this.unitLength(buf, i, end - i);
+      if (unit === Status.NeedMoreBytes && cut) return this.keep(buf.slice(i, end), address);
+      if (unit < 0) {
+        const total = readLength(buf, i, end - i);
+        const why =
+          unit === Status.TooLarge ? `its Length is over the MTU of ${this.mtu}`
+          : unit === Status.Malformed ? 'its Length field is invalid'
+          : total > 0 ? `its Length field says ${total} octets, ${end - i} are here`
+          : 'its Length field is cut short';
+        const what = joined ? `${len} octets of RF data joined with the part before` : `${len} octets of RF data`;
         return this.error('framing', i === off
-          ? `${this.name}: dropped ${len} octets of RF data from ${address}: not one MQTT-SN message (${why})`
-          : `${this.name}: dropped the last ${end - i} of ${len} octets of RF data from ${address}: not a whole MQTT-SN message (${why})`);
+          ? `${this.name}: dropped ${what} from ${address}: not one MQTT-SN message (${why})`
+          : `${this.name}: dropped the last ${end - i} of ${what} from ${address}: not a whole MQTT-SN message (${why})`);
       }
-      if (total < 0 || total > end - i) {
-        const why = total < 0 ? 'its Length field is invalid' : `its Length field says ${total} octets, over ${STREAM_MAX_MESSAGE}`;
-        return this.error('framing', `${this.name}: dropped ${end - i} octets of RF data from ${address}: not one MQTT-SN message (${why})`);
-      }
-      this.deliver(buf.subarray(i, i + total), address);
-      i += total;
+      this.deliver(buf.subarray(i, i + unit), address);
+      i += unit;
     }
+  }
+
+  /**
+   * Octets of the message at `buf[i]`, `n` of them there: its Length (MQTT-SN 1.2 §5.2.1), or
+   * for a forwarder's encapsulation (MsgType 0xFE, §5.5) that header's Length plus the Length of
+   * the message after it. {@link Status.NeedMoreBytes} when it goes on past `n`,
+   * {@link Status.TooLarge} over the MTU (the gateway takes nothing larger), or
+   * {@link Status.Malformed}.
+   */
+  private unitLength(buf: Uint8Array, i: number, n: number): number {
+    const total = readLength(buf, i, n);
+    if (total < 0) return total;
+    if (total > this.mtu) return Status.TooLarge;
+    const h = headerLength(buf, i);
+    if (n < h) return Status.NeedMoreBytes;
+    if (buf[i + h - 1] !== MsgType.ENCAPSULATED) return total > n ? Status.NeedMoreBytes : total;
+    if (total < 3) return Status.Malformed; // Length, MsgType, Ctrl at least
+    if (n <= total) return Status.NeedMoreBytes;
+    const inner = readLength(buf, i + total, n - total);
+    if (inner < 0) return inner;
+    if (total + inner > this.mtu) return Status.TooLarge;
+    return total + inner > n ? Status.NeedMoreBytes : total + inner;
   }
 
   /** Keeps the start of a message from `address` until its next RF data (at most {@link STREAM_MAX_NODES} nodes: the oldest goes). */

@@ -280,6 +280,8 @@ export class MqttClient {
   private wake_: boolean;
   /** pump_ is running: a callback it reaches does not start it again (that sent messages twice). */
   private pumping_: boolean;
+  /** read_ is running: a callback it reaches that polls does not read (see read_). */
+  private reading_: boolean;
 
   constructor(o: MqttClientOptions) {
     const max = o.maxPacketSize ?? 1024;
@@ -308,7 +310,7 @@ export class MqttClient {
     }
     this.st_ = ClientState.Idle;
     this.since_ = this.now_ = this.lastSend_ = this.pingAt_ = this.delay_ = this.attempts_ = this.dropped_ = this.big_ = this.skip_ = 0;
-    this.pingOut_ = this.blocked_ = this.wake_ = this.pumping_ = false;
+    this.pingOut_ = this.blocked_ = this.wake_ = this.pumping_ = this.reading_ = false;
     this.keepAliveMs_ = (o.keepAlive ?? 60) * 1000;
     this.serverMaxPkt_ = max;
     this.serverRecvMax_ = 65535;
@@ -580,7 +582,7 @@ export class MqttClient {
       will: o.will,
       properties: props,
     };
-    const st = this.put_(writeConnect(info, this.v_, this.txw_, this.at_()));
+    const st = this.put_(writeConnect(info, this.v_, this.tx_, this.at_()));
     if (st < 0) return this.lost_(st);
     this.st_ = ClientState.Connecting;
     this.since_ = this.now_;
@@ -858,6 +860,18 @@ export class MqttClient {
    * link cannot starve the application.
    */
   private read_(): void {
+    // Not re-entered from a callback that polls: input is handled in order, one packet at a
+    // time, so each acknowledgement finds the room read checked for it and goes out in order.
+    if (this.reading_) return;
+    this.reading_ = true;
+    try {
+      this.readOnce_();
+    } finally {
+      this.reading_ = false;
+    }
+  }
+
+  private readOnce_(): void {
     const rx = this.rx_;
     for (let round = 0; round < 32; round++) {
       let n = 0;
@@ -904,7 +918,7 @@ export class MqttClient {
           this.incoming_(len);
         } else {
           if (len > have) break;
-          // Taken before it is handled: a callback that polls again goes on after it.
+          // Taken before it is handled.
           this.rxp_ = p + len;
           this.handle_(p, len);
         }

@@ -195,6 +195,7 @@ export function createMqttLite(o: MqttClientOptions): MqttLite {
   let pingAt = 0;
   let pingOut = false;
   let blocked = false;
+  let rd = false;
   let delay = 0;
   let attempts = 0;
   let dropped = 0;
@@ -363,7 +364,7 @@ export function createMqttLite(o: MqttClientOptions): MqttLite {
       const g = qt[k];
       const qos = (g >> 16) & 3;
       if (g >> 18 === Q.Release) {
-        if (!ack(T.PUBREL, g & 0xffff)) return;
+        if (room(4) < 0 || !ack(T.PUBREL, g & 0xffff)) return; // leaving the 4 bytes kept for an inbound ack
         qt[k] = (g & 0x3ffff) | (Q.Released << 18);
       }
       if (g >> 18 || hold) {
@@ -482,7 +483,7 @@ export function createMqttLite(o: MqttClientOptions): MqttLite {
       rem += 2 + size(pw);
     }
     if (bad) return lost(bad);
-    const at = room(total(rem)); // CONNECT may use all of the send buffer (twice maxPacketSize) but the 4 bytes kept for an ack
+    const at = room(total(rem) - 4); // CONNECT may use the whole send buffer (twice maxPacketSize): no ack is owed before CONNACK
     if (at < 0) return lost(Status.TooLarge);
     let e = head(at, tx, 0x10, rem);
     tx.set([0, 4, 77, 81, 84, 84, 4, flags, kas >> 8, kas], e); // "MQTT", level 4 (§3.1.2)
@@ -556,8 +557,22 @@ export function createMqttLite(o: MqttClientOptions): MqttLite {
 
   // ── input ───────────────────────────────────────────────────────────────
 
-  /** Reads what the transport has and handles every complete packet where it lies (bounded per poll). */
+  /**
+   * Reads what the transport has and handles every complete packet where it lies (bounded per
+   * poll). Not re-entered from a callback that polls (`rd`): input is handled in order, one
+   * packet at a time, so each acknowledgement finds the room read checked for it.
+   */
   function read(): void {
+    if (rd) return;
+    rd = true;
+    try {
+      readIn();
+    } finally {
+      rd = false;
+    }
+  }
+
+  function readIn(): void {
     for (let round = 0; round < 32; round++) {
       let n = 0;
       if (rxn < rx.length) {
@@ -609,7 +624,7 @@ export function createMqttLite(o: MqttClientOptions): MqttLite {
           if (r) return protocolError(r === Status.Full ? r : Status.TooLarge);
         } else {
           if (len > have) break;
-          rxp = p + len; // taken before it is handled: a callback that polls again goes on after it
+          rxp = p + len; // taken before it is handled
           const r = packet(p, k, len, 0);
           if (r) return protocolError(r);
         }

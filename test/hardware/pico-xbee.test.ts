@@ -54,7 +54,7 @@ class RadioPair {
       while (this.pending.length >= maxPayload) this.send(this.pending.splice(0, maxPayload));
       if (this.idle) clearTimeout(this.idle);
       // The UART fell idle (RO): what is left goes in a short packet.
-      this.idle = setTimeout(() => this.pending.length > 0 && this.send(this.pending.splice(0)), 10);
+      this.idle = setTimeout(() => this.pending.length > 0 && this.send(this.pending.splice(0)), 50);
     });
     void this.downlink();
   }

@@ -396,7 +396,7 @@ for (const impl of IMPLS) {
       const { c, t, until, connect } = make(b, { onMessage: (m) => (got.push(m.text()), holder.c!.poll(t.now)) }, impl.make);
       holder.c = c;
       await connect();
-      // Two PUBLISHes in one write: the poll inside the first callback handles the second.
+      // Two PUBLISHes in one write: the poll inside the first callback does not read (no re-entry); the loop it returns to handles the second.
       b.sendRaw(Uint8Array.from([...b.encode({ type: 3, topic: 'x', payload: 'one', qos: 1, packetId: 7 }), ...b.encode({ type: 3, topic: 'x', payload: 'two', qos: 0 })]));
       await until(() => got.length === 2 && b.of(4).length === 1, 'both messages and the PUBACK');
       expect(got).toEqual(['one', 'two']);
@@ -484,44 +484,131 @@ for (const impl of IMPLS) {
   });
 
   describe(`${impl.name} › acknowledging inbound messages under backpressure (MQTT 3.1.1 §4.3)`, () => {
-    it('while the transport takes nothing and the output is nearly full, every inbound QoS 1/2 message is still acknowledged, once, without a reconnect', async () => {
+    const cases: [string, (c: MqttLite) => void][] = [
+      ['', () => undefined],
+      [', with poll() called from onMessage and from onWritable', (c) => c.poll(1000)],
+    ];
+    for (const [how, reenter] of cases) {
+      it(`while the transport takes nothing and the output is full but for 4 bytes, every inbound QoS 1/2 message is still acknowledged, once, in order, without a reconnect${how}`, async () => {
+        const b = await scripted(4);
+        const transport = new NodeTcpTransport({ host: '127.0.0.1', port: b.port });
+        const send = transport.send.bind(transport);
+        let full = false;
+        transport.send = (buf, off, len) => (full ? 0 : send(buf, off, len));
+        const got: string[] = [];
+        const holder: { c: MqttLite | null } = { c: null };
+        // Each message is answered with a QoS 0 reply from inside the callback: it wants output room too.
+        const { c, until, connect } = make(
+          b,
+          {
+            transport,
+            maxPacketSize: 64,
+            queueSize: 4,
+            onMessage: (m) => {
+              got.push(m.text());
+              holder.c!.publish('r', 'ok', 0, false);
+              reenter(holder.c!);
+            },
+            onWritable: () => reenter(holder.c!),
+          },
+          impl.make,
+        );
+        holder.c = c;
+        await connect();
+        full = true;
+        // 62 + 62 bytes: the 128-byte output (twice maxPacketSize) as full as anything but an acknowledgement may make it.
+        expect(c.publish('t', 'a'.repeat(57), 0, false)).toBe(0);
+        expect(c.publish('t', 'b'.repeat(57), 0, false)).toBe(0);
+        c.poll(1000);
+        // 24 messages need 96 bytes of acknowledgements: all but one wait until the output drains.
+        const n = 24;
+        for (let i = 1; i <= n; i++) b.send({ type: 3, topic: 'in', payload: `m${i}`, qos: i % 3 === 0 ? 2 : 1, packetId: i });
+        await until(() => got.length > 0, 'the first inbound message read while the output is stuck');
+        for (let i = 0; i < 20; i++) {
+          c.poll(1000);
+          await new Promise((r) => setImmediate(r));
+        }
+        expect(got).toEqual(['m1']); // the others wait unread: no room for their acknowledgements
+        full = false;
+        await until(() => b.of(4).length + b.of(5).length === n, 'an acknowledgement for each of the 24 messages');
+        const acks = b.received.filter((r) => r.type === 4 || r.type === 5);
+        expect(acks.map((r) => r.packetId)).toEqual([...Array(n).keys()].map((i) => i + 1));
+        expect(acks.map((r) => r.type)).toEqual([...Array(n).keys()].map((i) => ((i + 1) % 3 === 0 ? 5 : 4)));
+        for (const r of b.of(5)) b.send({ type: 6, packetId: r.packetId });
+        await until(() => b.of(7).length === n / 3, 'a PUBCOMP for each PUBREL');
+        expect(got).toEqual([...Array(n).keys()].map((i) => `m${i + 1}`));
+        expect(b.connections).toBe(1);
+        expect(c.state).toBe(ClientState.Connected);
+      });
+    }
+
+    it('a resend the transport makes room for inside onMessage does not take the room its acknowledgement was read with', async () => {
       const b = await scripted(4);
+      b.autoAck = false;
+      b.answerSubscribes = false;
       const transport = new NodeTcpTransport({ host: '127.0.0.1', port: b.port });
       const send = transport.send.bind(transport);
-      let full = false;
-      transport.send = (buf, off, len) => (full ? 0 : send(buf, off, len));
+      let budget = Infinity;
+      let armed = false;
+      transport.send = (buf, off, len) => {
+        if (armed && buf[off] >> 4 === 1) {
+          armed = false; // the CONNECT goes whole; then nothing, until onMessage lets 8 bytes through
+          const n = send(buf, off, len);
+          budget = 0;
+          return n;
+        }
+        const n = Math.min(len, budget);
+        budget -= n;
+        return n > 0 ? send(buf, off, n) : 0;
+      };
       const got: string[] = [];
       const holder: { c: MqttLite | null } = { c: null };
-      // Each message is answered with a QoS 0 reply from inside the callback: it takes output room too.
-      const { c, until, connect } = make(
+      const { c, t, until, connect } = make(
         b,
-        { transport, maxPacketSize: 64, queueSize: 4, onMessage: (m) => (got.push(m.text()), holder.c!.publish('r', 'ok', 0, false)) },
+        {
+          transport,
+          cleanSession: false,
+          maxPacketSize: 64,
+          queueSize: 4,
+          onMessage: (m) => {
+            got.push(m.text());
+            budget = 8;
+            holder.c!.publish('r', 'k', 0, false);
+          },
+        },
         impl.make,
       );
       holder.c = c;
       await connect();
-      full = true;
-      // 62 + 64 bytes: the 128-byte output (twice maxPacketSize) nearly full, or as full as the client lets it be.
-      c.publish('t', 'a'.repeat(57), 0, false);
-      c.publish('t', 'b'.repeat(59), 0, false);
-      c.poll(1000);
-      // 24 messages need 96 bytes of acknowledgements, more than the output can hold while it is stuck.
-      const n = 24;
-      for (let i = 1; i <= n; i++) b.send({ type: 3, topic: 'in', payload: `m${i}`, qos: i % 3 === 0 ? 2 : 1, packetId: i });
-      await until(() => got.length > 0, 'the first inbound message read while the output is stuck');
-      for (let i = 0; i < 20; i++) {
-        c.poll(1000);
-        await new Promise((r) => setImmediate(r));
-      }
-      full = false;
-      await until(() => b.of(4).length + b.of(5).length === n, 'an acknowledgement for each of the 24 messages');
-      expect(b.of(4).map((r) => r.packetId)).toEqual([...Array(n).keys()].map((i) => i + 1).filter((i) => i % 3 !== 0));
-      expect(b.of(5).map((r) => r.packetId)).toEqual([...Array(n).keys()].map((i) => i + 1).filter((i) => i % 3 === 0));
-      for (const r of b.of(5)) b.send({ type: 6, packetId: r.packetId });
-      await until(() => b.of(7).length === n / 3, 'a PUBCOMP for each PUBREL');
-      expect(got).toEqual([...Array(n).keys()].map((i) => `m${i + 1}`));
-      expect(b.connections).toBe(1);
-      expect(c.state).toBe(ClientState.Connected);
+      // Two 34-byte SUBSCRIBEs, never answered, and a 62-byte PUBLISH, never acknowledged.
+      expect(c.subscribe('f/' + 'a'.repeat(25), 1, null)).toBe(0);
+      expect(c.subscribe('f/' + 'b'.repeat(25), 1, null)).toBe(0);
+      const a = c.publish('t', 'a'.repeat(57), 1, false);
+      // And a QoS 2 message whose PUBCOMP never came: its PUBREL is due again after the reconnect.
+      const q2 = c.publish('u', 'b', 2, false);
+      await until(() => b.of(8).length === 2 && b.of(3).length === 2, 'the SUBSCRIBEs and the PUBLISHes');
+      b.send({ type: 5, packetId: q2 });
+      await until(() => b.of(6).length === 1, 'the PUBREL');
+      b.connack = { type: 2, sessionPresent: true, reasonCode: 0 };
+      b.drop();
+      await until(() => c.state === ClientState.Waiting, 'the loss noticed');
+      armed = true;
+      t.now += 60_000;
+      await until(() => c.state === ClientState.Connected, 'the second CONNACK');
+      // The SUBSCRIBEs are sent again into the stuck output (68 of 128 bytes); the resend of the
+      // PUBLISH, and the PUBREL behind it, wait for room. Then a QoS 1 message comes: inside its
+      // callback the transport takes 8 bytes, and neither the resend nor the PUBREL may fill the
+      // room its PUBACK was read with.
+      b.send({ type: 3, topic: 'in', payload: 'm', qos: 1, packetId: 9 });
+      await until(() => got.length === 1, 'the message');
+      for (let i = 0; i < 10; i++) c.poll(t.now);
+      budget = Infinity;
+      await until(() => ['4', '3', '6'].every((ty) => b.received.some((r) => r.conn === 2 && r.type === +ty)), 'the PUBACK, the resend and the PUBREL');
+      expect(b.received.filter((r) => r.conn === 2 && r.type === 4).map((r) => r.packetId)).toEqual([9]);
+      expect(b.received.filter((r) => r.conn === 2 && r.type === 6).map((r) => r.packetId)).toEqual([q2]);
+      const resent = b.received.filter((r) => r.conn === 2 && r.type === 3 && r.topic === 't');
+      expect(resent.map((r) => [r.packetId, r.dup])).toEqual([[a, true]]);
+      expect(b.connections).toBe(2);
     });
   });
 

@@ -177,7 +177,30 @@ describe.skipIf(!run)('XBeeSensorTransport', () => {
         await sim.receive(NODE_A, Uint8Array.of(2, 0x16));
         const got = await probe.packetsAt(2);
         expect(got.map((p) => hex(p.bytes))).toEqual([hex(m1), '0216']);
-        expect(probe.errors).toEqual([{ kind: 'framing', detail: `xbee: dropped the last 10 of 50 octets of RF data from ${NODE_A}: not a whole MQTT-SN message (its Length field says 40 octets)` }]);
+        expect(probe.errors).toEqual([{ kind: 'framing', detail: `xbee: dropped the last 10 of 50 octets of RF data from ${NODE_A}: not a whole MQTT-SN message (its Length field says 40 octets, 10 are here)` }]);
+      });
+
+      it('a forwarder\'s encapsulated messages (§5.5) are split and joined whole: the header with the message it carries', async () => {
+        const { probe } = await started();
+        // Encapsulation header: Length 5, 0xFE, Ctrl, a 2-octet Wireless Node Id; then a 27-octet PUBLISH.
+        const enc = (node: number) => Uint8Array.from([5, 0xfe, 0x00, 0xab, node, ...numberedPublishOfLength(27)]);
+        const all = Uint8Array.from([...enc(1), ...enc(2), ...enc(3), ...enc(4), ...enc(5)]); // 5 × 32 octets
+        await sim.receive(NODE_A, all.subarray(0, 66)); // ends inside the third one's header
+        await sim.receive(NODE_A, all.subarray(66, 132)); // ends inside the fifth one's header
+        await sim.receive(NODE_A, all.subarray(132));
+        const got = await probe.packetsAt(5);
+        expect(got.map((p) => hex(p.bytes))).toEqual([1, 2, 3, 4, 5].map((i) => hex(enc(i))));
+        expect(probe.errors).toEqual([]);
+      });
+
+      it('RF data from a node in API mode that is one message cut short is dropped at once, not kept: the node\'s next message is delivered whole', async () => {
+        const { probe } = await started();
+        const long = numberedPublishOfLength(66);
+        await sim.receive(NODE_A, Uint8Array.from([100, ...long.subarray(1)])); // Length 100 in 66 octets: over the MTU
+        await sim.receive(NODE_A, Uint8Array.of(2, 0x16));
+        const [p] = await probe.packetsAt(1);
+        expect(hex(p!.bytes)).toBe('0216');
+        expect(probe.errors).toEqual([{ kind: 'framing', detail: `xbee: dropped 66 octets of RF data from ${NODE_A}: not one MQTT-SN message (its Length is over the MTU of 66)` }]);
       });
 
       it('at most 64 nodes wait for the rest of a message: one more and the oldest part is dropped and reported', async () => {
