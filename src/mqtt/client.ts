@@ -519,9 +519,15 @@ export class MqttClient {
       if (this.pingOut_) {
         // No PINGRESP within the keep-alive period: the link is dead (§3.1.2.10).
         if (elapsed(now, this.pingAt_) > ka) return this.lost_(Status.Timeout);
-      } else if (elapsed(now, this.lastSend_) >= ka && this.put_(encodePingreq(this.txw_, this.at_())) >= 0) {
-        this.pingOut_ = true;
-        this.pingAt_ = now;
+      } else if (elapsed(now, this.lastSend_) >= ka) {
+        if (this.put_(encodePingreq(this.txw_, this.at_())) >= 0) {
+          this.pingOut_ = true;
+          this.pingAt_ = now;
+        } else if (elapsed(now, this.lastSend_) > 2 * ka) {
+          // Output so stuck that not even the PINGREQ fits: it counts as sent when it was due,
+          // and a keep-alive period later, unanswered, the link is dead.
+          return this.lost_(Status.Timeout);
+        }
       }
     }
     this.pump_();

@@ -897,7 +897,7 @@ export function createMqttLite(o: MqttClientOptions): MqttLite {
             put(e + 2);
             pingOut = true;
             pingAt = now;
-          }
+          } else if (((now - lastSend) >>> 0) > 2 * ka) return lost(Status.Timeout); // not even PINGREQ fits: as if unanswered
         }
       }
       pump();

@@ -234,6 +234,32 @@ for (const impl of IMPLS) {
       expect(c.state).toBe(ClientState.Waiting);
       expect(reasons).toEqual([-13]); // Status.Timeout
     });
+
+    it('declares the link dead when the output is so stuck that not even the PINGREQ can be written: one keep-alive period after it was due', async () => {
+      const b = await scripted(4);
+      const transport = new NodeTcpTransport({ host: '127.0.0.1', port: b.port });
+      const send = transport.send.bind(transport);
+      let stuck = false;
+      transport.send = (buf, off, len) => (stuck ? 0 : send(buf, off, len));
+      const reasons: number[] = [];
+      const { c, t, connect } = make(b, { transport, keepAlive: 2, maxPacketSize: 64, onDisconnect: (r) => reasons.push(r) }, impl.make);
+      await connect();
+      stuck = true;
+      // 62 + 62 bytes: all the 128-byte output takes but the 4 bytes kept for acknowledgements.
+      c.publish('t', 'a'.repeat(57), 0, false);
+      c.publish('t', 'b'.repeat(57), 0, false);
+      c.poll(t.now);
+      t.now += 2000; // the PINGREQ is due, and does not fit
+      c.poll(t.now);
+      t.now += 2000;
+      c.poll(t.now);
+      expect(c.state).toBe(ClientState.Connected);
+      t.now += 1;
+      c.poll(t.now);
+      expect(c.state).toBe(ClientState.Waiting);
+      expect(reasons).toEqual([-13]); // Status.Timeout
+      expect(b.of(12)).toHaveLength(0);
+    });
   });
 
   describe(`${impl.name} › reconnect back-off`, () => {
