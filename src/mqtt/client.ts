@@ -165,7 +165,11 @@ export interface MqttClientOptions {
   random?: () => number;
   /** Connected (reason 0) or refused (CONNACK code); `sessionPresent` as the server said. */
   onConnect?: (reasonCode: number, sessionPresent: boolean) => void;
-  /** The connection ended: a DISCONNECT reason code (MQTT 5), or a negative status. */
+  /**
+   * The connection ended: a DISCONNECT reason code (MQTT 5), or a negative status. Also called,
+   * without a connection, when the CONNECT cannot be written at all (`Status.InvalidUtf8`,
+   * `Status.TooLarge` for the send buffer): the client then gives up and stays idle.
+   */
   onDisconnect?: (reason: number) => void;
   /** Any message not taken by a subscription's own handler. */
   onMessage?: MessageHandler;
@@ -589,7 +593,13 @@ export class MqttClient {
       properties: props,
     };
     const st = this.put_(writeConnect(info, this.v_, this.tx_, this.at_()));
-    if (st < 0) return this.lost_(st);
+    if (st < 0) {
+      // It never will be (a lone surrogate, larger than the send buffer): given up, not retried, and reported.
+      this.t_.close();
+      this.st_ = ClientState.Idle;
+      if (o.onDisconnect) o.onDisconnect(st === Status.Full ? Status.TooLarge : st);
+      return;
+    }
     this.st_ = ClientState.Connecting;
     this.since_ = this.now_;
     this.flush_();

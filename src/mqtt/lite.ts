@@ -482,9 +482,13 @@ export function createMqttLite(o: MqttClientOptions): MqttLite {
       flags |= 64;
       rem += 2 + size(pw);
     }
-    if (bad) return lost(bad);
     const at = room(total(rem) - 4); // CONNECT may use the whole send buffer (twice maxPacketSize): no ack is owed before CONNACK
-    if (at < 0) return lost(Status.TooLarge);
+    if (bad || at < 0) {
+      // It never will be (a lone surrogate, larger than the send buffer): given up, not retried, and reported.
+      t.close();
+      st = 0;
+      return call(o.onDisconnect, bad || Status.TooLarge);
+    }
     let e = head(at, tx, 0x10, rem);
     tx.set([0, 4, 77, 81, 84, 84, 4, flags, kas >> 8, kas], e); // "MQTT", level 4 (§3.1.2)
     e = str(tx, e + 10, o.clientId);

@@ -677,13 +677,23 @@ for (const impl of IMPLS) {
       expect(c.state).toBe(ClientState.Connected);
     });
 
-    it('a CONNECT with a lone surrogate in a string is not sent, and the attempt is given up', async () => {
-      const b = await scripted(4);
-      const reasons: number[] = [];
-      const { c, until } = make(b, { username: 'bad\ud800', reconnect: false, onDisconnect: (r) => reasons.push(r) }, impl.make);
-      c.start(1000);
-      await until(() => c.state === ClientState.Idle, 'the attempt given up');
-      expect(b.of(1)).toEqual([]);
+    it('a CONNECT that can never be written (a lone surrogate; larger than the send buffer) is not sent, and the client gives up and says why', async () => {
+      for (const [opts, why] of [
+        [{ username: 'bad\ud800' }, Status.InvalidUtf8],
+        [{ maxPacketSize: 64, will: { topic: 'w', payload: 'x'.repeat(120), qos: 0, retain: false } }, Status.TooLarge],
+      ] as [Partial<MqttClientOptions>, number][]) {
+        const b = await scripted(4);
+        const reasons: number[] = [];
+        const { c, t, until } = make(b, { ...opts, onDisconnect: (r) => reasons.push(r) }, impl.make);
+        c.start(1000);
+        await until(() => c.state === ClientState.Idle, 'the attempt given up');
+        t.now += 120_000;
+        for (let i = 0; i < 5; i++) c.poll(t.now);
+        expect(c.state).toBe(ClientState.Idle);
+        expect(reasons).toEqual([why]);
+        expect(b.of(1)).toEqual([]);
+        expect(b.connections).toBe(1); // opened once, never again
+      }
     });
 
     it('maxInbound 0 takes no inbound QoS 2 message: the connection ends with Full', async () => {
