@@ -71,7 +71,7 @@ import { MsgType, ReturnCode, TopicIdType } from './constants';
 import { SnMessage } from './message';
 import { decodeMessage } from './decode';
 import { encodeMessage, messageSize } from './encode';
-import { SnGateways, SnTopics, snIdIndex, snShortName, snTag, snTagTopic } from './state';
+import { GW_ADD_MAX, SnGateways, SnTopics, snIdIndex, snShortName, snTag, snTagTopic } from './state';
 import type {} from '../flags';
 
 /** Where the client is (compare MQTT-SN 1.2 §6.14, Fig. 4, seen from the client). */
@@ -677,7 +677,7 @@ export class SnClient {
       m.type = MsgType.GWINFO;
       m.gwId = gw.id[i];
       m.data = gw.a;
-      m.dataOffset = i * 16;
+      m.dataOffset = i * GW_ADD_MAX;
       m.dataLength = gw.al[i];
       const len = encodeMessage(m, this.tx_, 0);
       if (len < 0) this.err_(len);
@@ -722,7 +722,7 @@ export class SnClient {
       } else e = gw.heard(m.gwId, h, t ? -1 : m.duration * 1000, this.now_);
       // Its address for our own GWINFO answers, taken now: the handle may later name another peer.
       if (e >= 0 && !gw.al[e] && x.addressOf) {
-        const k = x.addressOf(h, gw.a, e * 16, 16);
+        const k = x.addressOf(h, gw.a, e * GW_ADD_MAX, GW_ADD_MAX);
         gw.al[e] = k > 0 ? k : 0;
       }
       if (gw.n > n && o.onGateway) o.onGateway(m.gwId, h, true);

@@ -112,6 +112,12 @@ export function snIdIndex(s: Uint16Array, id: number): number {
 }
 
 /**
+ * GwAdd octets kept per gateway (MQTT-SN 1.2 §5.4.3: the spec leaves the form to the network):
+ * 18, an IPv6 address and port, the longest a fieldmq transport writes (IPv4 takes 6).
+ */
+export const GW_ADD_MAX = 18;
+
+/**
  * The client's list of active gateways (MQTT-SN 1.2 §6.1), filled by
  * ADVERTISE and GWINFO: gateway id, peer handle, when it was last heard and
  * its advertised interval T_ADV (0 when only known from GWINFO, which is not
@@ -128,7 +134,7 @@ export class SnGateways {
   d: Uint32Array;
   /** 1 for a gateway known only from another client's GWINFO (second-hand, §6.1). */
   r: Uint8Array;
-  /** Its address as GwAdd octets (16 per entry, taken when first heard), and their count (0: none). */
+  /** Its address as GwAdd octets ({@link GW_ADD_MAX} per entry, taken when first heard), and their count (0: none). */
   a: Uint8Array;
   al: Uint8Array;
   /** Entries in use. */
@@ -140,7 +146,7 @@ export class SnGateways {
     this.t = new Uint32Array(size);
     this.d = new Uint32Array(size);
     this.r = new Uint8Array(size);
-    this.a = new Uint8Array(size * 16);
+    this.a = new Uint8Array(size * GW_ADD_MAX);
     this.al = new Uint8Array(size);
     this.n = 0;
   }
@@ -198,7 +204,7 @@ export class SnGateways {
       this.d[x] = this.d[x + 1];
       this.r[x] = this.r[x + 1];
       this.al[x] = this.al[x + 1];
-      for (let k = x * 16; k < x * 16 + 16; k++) this.a[k] = this.a[k + 16];
+      for (let k = x * GW_ADD_MAX; k < (x + 1) * GW_ADD_MAX; k++) this.a[k] = this.a[k + GW_ADD_MAX];
     }
   }
 }

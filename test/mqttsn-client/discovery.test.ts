@@ -113,6 +113,38 @@ describe('SnClient › SEARCHGW / GWINFO (§6.1)', () => {
   });
 });
 
+describe('SnClient › GwAdd over IPv6 (a udp6 transport: 16 octets of address, 2 of port)', () => {
+  it("answers another client's SEARCHGW with the gateway's IPv6 GwAdd, and a searcher takes such a GwAdd and connects there", async () => {
+    const gw = await ScriptedGateway.start('udp6');
+    track(gw);
+    const bc = await ScriptedGateway.start('udp6');
+    track(bc);
+    const other = await ScriptedGateway.start('udp6');
+    track(other);
+    const v6 = { type: 'udp6' as const, localAddress: '::1', broadcast: { address: '::1', port: bc.port } };
+    // A client that knows the gateway from its ADVERTISE answers a SEARCHGW with its address.
+    const knows = await Rig.create(null, { random: () => 0.5, tGwInfo: 5000 }, v6);
+    track(knows);
+    await knows.deliver(gw, { type: MsgType.ADVERTISE, gwId: 5, duration: 900 });
+    await knows.deliver(other, { type: MsgType.SEARCHGW, radius: 1 });
+    knows.quiet(2499);
+    knows.poll(1);
+    const g = await bc.expect(MsgType.GWINFO);
+    const add = [...new Array(15).fill(0), 1, gw.port >> 8, gw.port & 0xff]; // ::1, port
+    expect([g.m.gwId, ...g.data]).toEqual([5, ...add]);
+    // A searcher that hears that GWINFO connects to the gateway it names.
+    const rig = await Rig.create(null, { random: () => 0 }, v6);
+    track(rig);
+    rig.c.connect();
+    rig.poll();
+    await bc.expect(MsgType.SEARCHGW);
+    await rig.deliver(other, { type: MsgType.GWINFO, gwId: 5, data: Uint8Array.from(add) });
+    expect(rig.c.state()).toBe(SnState.Connecting);
+    rig.poll();
+    await gw.expect(MsgType.CONNECT);
+  });
+});
+
 /** GwAdd as the IP adapters write it: IPv4 127.0.0.1, then the port, big-endian. */
 function gwAdd(port: number): Uint8Array {
   return new Uint8Array([127, 0, 0, 1, port >> 8, port & 0xff]);

@@ -40,10 +40,12 @@ export interface Rx {
 export { encode, type Tx } from '../support/sn-encode';
 import { encode, type Tx } from '../support/sn-encode';
 
-/** A scripted MQTT-SN gateway (or any other peer) on 127.0.0.1. */
+/** A scripted MQTT-SN gateway (or any other peer) on 127.0.0.1 (`start('udp6')`: on ::1). */
 export class ScriptedGateway {
   readonly sock: dgram.Socket;
   readonly port: number;
+  /** The loopback address it is bound to and sends to. */
+  readonly host: string;
   /** Port of the last sender, normally the client. */
   client = 0;
   private readonly inbox = new WaitingInbox<Rx>();
@@ -51,6 +53,7 @@ export class ScriptedGateway {
   private constructor(sock: dgram.Socket) {
     this.sock = sock;
     this.port = sock.address().port;
+    this.host = sock.address().address;
     sock.on('message', (msg, rinfo) => {
       const bytes = new Uint8Array(msg);
       const m = new SnMessage();
@@ -62,9 +65,9 @@ export class ScriptedGateway {
     });
   }
 
-  static async start(): Promise<ScriptedGateway> {
-    const sock = dgram.createSocket('udp4');
-    await new Promise<void>((resolve) => sock.bind(0, '127.0.0.1', () => resolve()));
+  static async start(type: 'udp4' | 'udp6' = 'udp4'): Promise<ScriptedGateway> {
+    const sock = dgram.createSocket(type);
+    await new Promise<void>((resolve) => sock.bind(0, type === 'udp4' ? '127.0.0.1' : '::1', () => resolve()));
     return new ScriptedGateway(sock);
   }
 
@@ -88,7 +91,7 @@ export class ScriptedGateway {
   /** Sends `f` (or raw bytes) to `port` (default: the client). */
   send(f: Tx | Uint8Array, port = this.client): void {
     const bytes = f instanceof Uint8Array ? f : encode(f);
-    this.sock.send(bytes, port, '127.0.0.1');
+    this.sock.send(bytes, port, this.host);
   }
 
   close(): void {

@@ -128,6 +128,33 @@ describe('NodeUdpTransport', () => {
     expect(t.peerAt(b, 0, 5)).toBe(-5); // BadParameter
   });
 
+  it('addressOf / peerAt over udp6: 16 octets of IPv6 address and 2 of port, in the forms RFC 4291 §2.2 allows; a zone has no octets', async () => {
+    const cases: [string, string | null][] = [
+      ['::1', '00000000000000000000000000000001'],
+      ['2001:db8::8:800:200c:417a', '20010db80000000000080800200c417a'],
+      ['::ffff:192.0.2.1', '00000000000000000000ffffc0000201'],
+      ['1:2:3:4:5:6:7:8', '00010002000300040005000600070008'],
+      ['fe80::1%lo', null],
+    ];
+    for (const [address, hex] of cases) {
+      const t = new NodeUdpTransport({ type: 'udp6', address, port: 0x1234 });
+      const b = new Uint8Array(18);
+      expect(t.addressOf(0, b, 0, 18), address).toBe(hex === null ? -7 : 18); // Unsupported for the zone
+      if (hex !== null) expect(Buffer.from(b).toString('hex')).toBe(hex + '1234');
+      expect(t.addressOf(0, b, 0, 17)).toBe(-2); // NoMemory: 18 octets needed
+    }
+    const p = await peer('udp6');
+    const t = new NodeUdpTransport({ type: 'udp6', localAddress: '::1' });
+    await t.ready();
+    const h = t.peerAt(Uint8Array.from([...new Array(15).fill(0), 1, p.port >> 8, p.port & 0xff]), 0, 18);
+    expect(h).toBeGreaterThanOrEqual(0);
+    t.sendTo(Uint8Array.of(0xdd), 0, 1, h, 0);
+    expect((await p.next()).bytes).toEqual([0xdd]);
+    t.close();
+    const v4 = await transport({});
+    expect(v4.peerAt(new Uint8Array(18), 0, 18)).toBe(-5); // BadParameter: no IPv6 on udp4
+  });
+
   it('sends BROADCAST to the configured address and port', async () => {
     const p = await peer();
     const t = await transport({ broadcast: { address: '127.0.0.1', port: p.port } });

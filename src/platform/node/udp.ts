@@ -196,14 +196,35 @@ export class NodeUdpTransport implements DatagramTransport {
     return this.sendTo(buf, off, len, 0, 0);
   }
 
-  /** GwAdd octets of `peer` (§5.4.3): IPv4 address and port, 6 octets ({@link PeerTable.octets}). */
+  /**
+   * GwAdd octets of `peer` (§5.4.3): an IPv4 address and port, 6 octets ({@link PeerTable.octets});
+   * an IPv6 one (a `udp6` transport), 16 octets of address and 2 of port, 18 in all. Returns the
+   * count, or {@link Status.NotFound}, {@link Status.NoMemory} (`len` too small) or
+   * {@link Status.Unsupported} (a scoped address such as `fe80::1%eth0`, whose zone has no octets).
+   */
   addressOf(peer: number, buf: Uint8Array, off: number, len: number): number {
-    return this.peers.octets(peer, buf, off, len);
+    if (!this.peers.has(peer) || this.peers.address(peer).indexOf(':') < 0) return this.peers.octets(peer, buf, off, len);
+    if (len < 18 || off < 0 || off + 18 > buf.length) return Status.NoMemory;
+    if (!ipv6Octets(this.peers.address(peer), buf, off)) return Status.Unsupported;
+    const port = this.peers.port(peer);
+    buf[off + 16] = port >> 8;
+    buf[off + 17] = port & 0xff;
+    return 18;
   }
 
-  /** The peer handle for GwAdd octets (IPv4 address and port), added when new ({@link PeerTable.addOctets}). */
+  /**
+   * The peer handle for GwAdd octets as {@link NodeUdpTransport.addressOf} writes them (6: IPv4,
+   * 18: IPv6 on a `udp6` transport), added when new; or {@link Status.BadParameter} (another
+   * length, port 0, IPv6 octets on a `udp4` transport) or {@link Status.Full}.
+   */
   peerAt(buf: Uint8Array, off: number, len: number): number {
-    return this.peers.addOctets(buf, off, len);
+    if (len !== 18) return this.peers.addOctets(buf, off, len);
+    if ((this.opts.type ?? 'udp4') !== 'udp6' || off < 0 || off + 18 > buf.length) return Status.BadParameter;
+    const port = (buf[off + 16] << 8) | buf[off + 17];
+    if (port === 0) return Status.BadParameter;
+    const groups: string[] = [];
+    for (let i = 0; i < 16; i += 2) groups.push(((buf[off + i] << 8) | buf[off + i + 1]).toString(16));
+    return this.peers.add(groups.join(':'), port);
   }
 
   /**
@@ -254,4 +275,47 @@ export class NodeUdpTransport implements DatagramTransport {
     ib.commit(n, h);
     if (this.onReadable) this.onReadable();
   }
+}
+
+/**
+ * Writes the 16 octets of the IPv6 address in text form `a` (RFC 4291 §2.2: groups of hex, one
+ * `::`, a trailing dotted IPv4 part) at `buf[off]`; false when it is not one (or has a zone).
+ */
+function ipv6Octets(a: string, buf: Uint8Array, off: number): boolean {
+  if (a.indexOf('%') >= 0) return false;
+  const words: number[] = [];
+  let gap = -1;
+  const parts = a.split(':');
+  // An empty part at either end is half of a '::' there.
+  if ((parts[0] === '' && parts[1] !== '') || (parts[parts.length - 1] === '' && parts[parts.length - 2] !== '')) return false;
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i];
+    if (p === '') {
+      // '::' makes two (three at both ends) empty parts: one gap.
+      if (gap < 0) gap = words.length;
+      else if (!((i === 1 && gap === 0) || (i === parts.length - 1 && parts[i - 1] === ''))) return false;
+      continue;
+    }
+    if (i === parts.length - 1 && p.indexOf('.') >= 0) {
+      const q = p.split('.');
+      if (q.length !== 4) return false;
+      const v: number[] = [];
+      for (const x of q) {
+        const n = Number(x);
+        if (!/^\d{1,3}$/.test(x) || n > 255) return false;
+        v.push(n);
+      }
+      words.push((v[0] << 8) | v[1], (v[2] << 8) | v[3]);
+      continue;
+    }
+    if (!/^[0-9a-fA-F]{1,4}$/.test(p)) return false;
+    words.push(parseInt(p, 16));
+  }
+  if (gap < 0 ? words.length !== 8 : words.length > 7) return false;
+  const full = gap < 0 ? words : words.slice(0, gap).concat(new Array<number>(8 - words.length).fill(0), words.slice(gap));
+  for (let i = 0; i < 8; i++) {
+    buf[off + 2 * i] = full[i] >> 8;
+    buf[off + 2 * i + 1] = full[i] & 0xff;
+  }
+  return true;
 }
