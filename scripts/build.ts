@@ -179,7 +179,8 @@ export const ENTRIES: readonly EntrySpec[] = [
     // needs one only while they are free (an ack used to be lost under backpressure); 28,885:
     // +72 for not reading again from a callback that polls (its ack took that room); 28,935:
     // +50 for declaring the link dead when not even a PINGREQ can be written; 28,995: +60 for
-    // giving up (and saying why) on a CONNECT that can never be written, instead of retrying.
+    // giving up (and saying why) on a CONNECT that can never be written, instead of retrying;
+    // 29,032: +37 for MQTT 5 maxInbound 0 (Receive Maximum 1) and a CONNECT flush losing the link.
     limit: 29056,
     profile: 'MqttClient, MQTT 3.1.1 and 5.0: everything',
     internal: MQTT_INTERNAL,

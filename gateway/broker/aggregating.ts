@@ -29,7 +29,7 @@ import type { Logger } from '../log';
 import type { GatewayMetrics } from '../metrics';
 import type { MessageHandler, MqttMessage } from '../../src/mqtt/client';
 import { subscriptionIds } from '../../src/mqtt/properties';
-import { BrokerConnection, Ticker, connackText, copyWill, isPermanentRefusal, later, lostText, publishOn, reasonText, startError, refusalError, type ConnectionSizes } from './connection';
+import { BrokerConnection, Ticker, connackText, copyWill, isPermanentRefusal, later, lostText, publishOn, reasonText, startError, refusalError, unwritableError, type ConnectionSizes } from './connection';
 import {
   type BrokerLink,
   type BrokerLinkHandlers,
@@ -85,7 +85,7 @@ export class AggregatingLink implements BrokerLink {
   /** The shared connection is up (CONNACK accepted, not lost since). */
   private up = false;
   /** Settles a pending `start`: CONNACK code; null for "stopped", or with the socket error that makes the broker unreachable. */
-  private firstConnect: ((code: number | null, unreachable?: Error) => void) | null = null;
+  private firstConnect: ((code: number | null, unreachable?: Error, gaveUp?: number) => void) | null = null;
 
   constructor(o: AggregatingOptions) {
     this.o = o;
@@ -123,6 +123,14 @@ export class AggregatingLink implements BrokerLink {
           f(null, e);
         }
       },
+      onGaveUp: (reason) => {
+        // Its CONNECT can never be written (logged by the connection): `start` fails now, saying why.
+        const f = this.firstConnect;
+        if (f) {
+          this.firstConnect = null;
+          f(null, undefined, reason);
+        }
+      },
       onLost: (reason) => {
         if (!this.up) return; // was not up (a refused CONNACK)
         this.up = false;
@@ -153,10 +161,13 @@ export class AggregatingLink implements BrokerLink {
         void this.conn.stop(false);
         reject(err);
       }, this.o.startTimeout);
-      this.firstConnect = (code, unreachable) => {
+      this.firstConnect = (code, unreachable, gaveUp) => {
         clearTimeout(timer);
         if (code === 0) resolve();
-        else if (unreachable) {
+        else if (gaveUp !== undefined) {
+          void this.conn.stop(false);
+          reject(unwritableError(this.o.broker.url, gaveUp, "the gateway's connection"));
+        } else if (unreachable) {
           // Refused or unresolvable: a user should not wait for the timeout to learn it.
           void this.conn.stop(false);
           reject(refusalError(this.o.broker.url, unreachable));

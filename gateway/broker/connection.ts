@@ -92,6 +92,12 @@ export interface ConnectionOptions {
   onSocketError?(e: Error): void;
   /** The connection was lost (the client reconnects by itself unless stopped). */
   onLost(reason: number): void;
+  /**
+   * The CONNECT can never be written (a string not UTF-8, larger than the send buffer: see
+   * {@link unwritableText}), so the client gave up and stays idle; logged as an error already.
+   * A new Will that cannot be written does not come here: the old one is kept (see `setWill`).
+   */
+  onGaveUp?(reason: number): void;
   onMessage(m: MqttMessage): void;
 }
 
@@ -376,6 +382,8 @@ export class BrokerConnection {
   private willArmed = false;
   /** A reconnect for a new Will is waiting for the drain. */
   private willReconnect = false;
+  /** The Will before `setWill`, until a CONNACK takes the new one: put back if the new one cannot be sent. */
+  private prevWill: { will: MqttClientOptions['will'] } | null = null;
   /** Called from `poll` once nothing is left to drain (or at the deadline). */
   private drainWaiter: (() => void) | null = null;
   private drainTimer: NodeJS.Timeout | null = null;
@@ -414,8 +422,11 @@ export class BrokerConnection {
       reconnectMax: 30_000,
       onConnect: (code, sp) => this.connack(code, sp),
       onDisconnect: (reason) => {
+        if (this.stopped) return;
+        // Idle without a stop: the client gave up on a CONNECT it can never write.
+        if (this.client.state === ClientState.Idle && !this.isStopped) return this.gaveUp(reason);
         // Completions of messages still in the outbox come after the reconnect.
-        if (!this.stopped) o.onLost(reason);
+        o.onLost(reason);
       },
       onMessage: (m) => o.onMessage(m),
       onPublished: (id, code) => {
@@ -540,6 +551,7 @@ export class BrokerConnection {
    * new Will. `done(code)` at the CONNACK of that connection: 0 accepted, else the refusal code.
    */
   setWill(will: LinkWill | null, done: (code: number) => void): void {
+    if (this.prevWill === null) this.prevWill = { will: this.clientOptions.will };
     this.clientOptions.will = copyWill(will) ?? undefined;
     if (this.isStopped) {
       later(() => done(ABANDONED));
@@ -698,10 +710,33 @@ export class BrokerConnection {
     }
     if (this.willArmed) {
       this.willArmed = false;
+      if (code === 0) this.prevWill = null;
       const w = this.willDones.splice(0);
       for (const d of w) d(code);
     }
     this.opts.onConnect(code, sessionPresent);
+  }
+
+  /** The client gave up: its CONNECT can never be written (`reason`, see {@link unwritableText}). */
+  private gaveUp(reason: number): void {
+    const o = this.opts;
+    const prev = this.prevWill;
+    if (prev !== null && this.willDones.length > 0) {
+      // A new Will no CONNECT can carry: the old one back, the connection on, the update refused.
+      o.log.warn('broker connection: the new Will cannot be sent, the old one stays', { clientId: this.clientId, reason: unwritableText(reason) });
+      this.clientOptions.will = prev.will;
+      this.prevWill = null;
+      this.willArmed = false;
+      const w = this.willDones.splice(0);
+      later(() => {
+        for (const d of w) d(ABANDONED);
+      });
+      this.client.start(o.now() >>> 0);
+      this.schedule();
+      return;
+    }
+    o.log.error('broker connection: its CONNECT cannot be written, so it is never sent', { clientId: this.clientId, reason: unwritableText(reason) });
+    if (o.onGaveUp) o.onGaveUp(reason);
   }
 
   /**
@@ -793,6 +828,18 @@ export function copyWill(w: LinkWill | null): LinkWill | null {
 /** A human description of a client status, for logs. */
 export function reasonText(code: number): string {
   return code < 0 ? statusName(code) : `code ${code}`;
+}
+
+/** Why a CONNECT cannot be written (the client gave up with this status), for messages. */
+export function unwritableText(reason: number): string {
+  if (reason === Status.InvalidUtf8) return 'InvalidUtf8 (a string in it, client id, user name, password or Will topic, is not valid UTF-8)';
+  if (reason === Status.TooLarge) return 'TooLarge (it is larger than the send buffer: a Will too large for the connection)';
+  return statusName(reason);
+}
+
+/** The error of a link `start` whose CONNECT cannot be written. */
+export function unwritableError(url: string, reason: number, who = 'the connection'): Error {
+  return new Error(`broker ${url}: ${who}'s CONNECT cannot be written, so it is never sent: ${unwritableText(reason)}`);
 }
 
 /** Why a broker connection was lost (`onDisconnect`'s reason), for logs. */

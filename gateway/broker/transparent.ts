@@ -15,7 +15,7 @@
 import type { BrokerConfig } from '../config/schema';
 import type { Logger } from '../log';
 import type { GatewayMetrics } from '../metrics';
-import { BrokerConnection, Ticker, connackText, isPermanentRefusal, later, lostText, publishOn, startError, refusalError, type ConnectionSizes } from './connection';
+import { BrokerConnection, Ticker, connackText, isPermanentRefusal, later, lostText, publishOn, startError, refusalError, unwritableError, type ConnectionSizes } from './connection';
 import {
   LINK_NO_CLIENT,
   type BrokerLink,
@@ -50,6 +50,8 @@ interface ClientConn {
   conn: BrokerConnection;
   /** Set when a connection opened with `failFast` ended on an unreachable broker (see `isPermanentRefusal`). */
   unreachable: Error | null;
+  /** Set when its CONNECT could never be written (the client gave up: the status; see `unwritableText`). */
+  gaveUp: number | null;
   /** Pending CONNECT answer, until the first CONNACK or the timeout. */
   connecting: ((returnCode: number, refusal: number | null) => void) | null;
   timer: NodeJS.Timeout | null;
@@ -94,7 +96,9 @@ export class TransparentLink implements BrokerLink {
               ? new Error(`broker link to ${this.o.broker.url} stopped before it connected`)
               : c.unreachable
                 ? refusalError(this.o.broker.url, c.unreachable)
-                : startError(this.o.broker.url, this.o.startTimeout, refusal, c.conn.lastError, "the gateway's connection"),
+                : c.gaveUp !== null
+                  ? unwritableError(this.o.broker.url, c.gaveUp, "the gateway's connection")
+                  : startError(this.o.broker.url, this.o.startTimeout, refusal, c.conn.lastError, "the gateway's connection"),
           );
         },
         this.o.startTimeout,
@@ -209,6 +213,7 @@ export class TransparentLink implements BrokerLink {
     const cc: ClientConn = {
       conn: null as unknown as BrokerConnection,
       unreachable: null,
+      gaveUp: null,
       connecting: null,
       timer: null,
       up: false,
@@ -227,7 +232,7 @@ export class TransparentLink implements BrokerLink {
         // timed out: a CONNACK may still come, so the close waits for it and sends DISCONNECT (no
         // stray Will). The gateway's own at `start`: closed at once (a failed start must leave
         // nothing running; its Will, if the broker did accept it, says the truth: offline).
-        this.close(cc, refusal === null && cc.unreachable === null && !failFast);
+        this.close(cc, refusal === null && cc.unreachable === null && cc.gaveUp === null && !failFast);
       }
       f(rc, refusal);
     };
@@ -268,6 +273,11 @@ export class TransparentLink implements BrokerLink {
           cc.unreachable = e;
           finish(1, null);
         }
+      },
+      onGaveUp: (reason) => {
+        // Its CONNECT can never be written (logged by the connection): "rejected: not supported" at once.
+        cc.gaveUp = reason;
+        finish(3, null);
       },
       onLost: (reason) => {
         if (cc.up) {

@@ -149,7 +149,8 @@ export interface MqttClientOptions {
    * (Mosquitto `max_inflight_messages`, default 20; EMQX `max_inflight`, default
    * 32): one more QoS 2 PUBLISH than fits ends the connection with
    * `Status.Full` (MQTT 5: DISCONNECT 0x93 Receive Maximum exceeded), and the
-   * server sends it again after the reconnect.
+   * server sends it again after the reconnect. 0 takes no QoS 2 message at
+   * all (MQTT 5 then announces 1, the least Receive Maximum there is).
    */
   maxInbound?: number;
   /** MQTT 5 topic aliases, each way (default 8; 0 disables them). */
@@ -167,8 +168,10 @@ export interface MqttClientOptions {
   onConnect?: (reasonCode: number, sessionPresent: boolean) => void;
   /**
    * The connection ended: a DISCONNECT reason code (MQTT 5), or a negative status. Also called,
-   * without a connection, when the CONNECT cannot be written at all (`Status.InvalidUtf8`,
-   * `Status.TooLarge` for the send buffer): the client then gives up and stays idle.
+   * without a connection, when the CONNECT cannot be written at all: `Status.InvalidUtf8` (a
+   * string), `Status.TooLarge` (larger than the send buffer), or the encoder's status for an
+   * option it cannot carry (`BadParameter`, `InvalidTopic`: a Will topic, `Unsupported`); the
+   * client then gives up and stays idle.
    */
   onDisconnect?: (reason: number) => void;
   /** Any message not taken by a subscription's own handler. */
@@ -579,7 +582,7 @@ export class MqttClient {
       const p: MqttProperties = {};
       if (props) for (const k in props) (p as Record<string, unknown>)[k] = (props as Record<string, unknown>)[k];
       p.maximumPacketSize = this.max_;
-      p.receiveMaximum = o.maxInbound ?? 32;
+      p.receiveMaximum = o.maxInbound || (o.maxInbound === 0 ? 1 : 32); // 0 is not a valid Receive Maximum (§3.1.2.11.3)
       p.topicAliasMaximum = this.inAlias_.capacity;
       props = p;
     }
@@ -593,6 +596,7 @@ export class MqttClient {
       properties: props,
     };
     const st = this.put_(writeConnect(info, this.v_, this.tx_, this.at_()));
+    if (this.st_ !== ClientState.Opening) return; // the flush inside found the connection gone
     if (st < 0) {
       // It never will be (a lone surrogate, larger than the send buffer): given up, not retried, and reported.
       this.t_.close();

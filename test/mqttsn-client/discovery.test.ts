@@ -142,6 +142,8 @@ describe('SnClient › GwAdd over IPv6 (a udp6 transport: 16 octets of address, 
     expect(rig.c.state()).toBe(SnState.Connecting);
     rig.poll();
     await gw.expect(MsgType.CONNECT);
+    await rig.deliver(gw, { type: MsgType.CONNACK, returnCode: 0 });
+    expect(rig.c.state()).toBe(SnState.Active);
   });
 });
 

@@ -20,6 +20,7 @@
  *   the socket, which queues them: a send takes the whole datagram.
  */
 import dgram from 'node:dgram';
+import { SocketAddress, isIPv6 } from 'node:net';
 import { DatagramInbox } from '../inbox';
 import { Status } from '../../core/status';
 import { BROADCAST, TransportState, type DatagramTransport } from '../../transport';
@@ -197,16 +198,26 @@ export class NodeUdpTransport implements DatagramTransport {
   }
 
   /**
-   * GwAdd octets of `peer` (§5.4.3): an IPv4 address and port, 6 octets ({@link PeerTable.octets});
-   * an IPv6 one (a `udp6` transport), 16 octets of address and 2 of port, 18 in all. Returns the
+   * GwAdd octets of `peer` (§5.4.3): an IPv4 address and port, 6 octets ({@link PeerTable.octets};
+   * also an IPv4 sender on a dual-stack `udp6` socket, `::ffff:a.b.c.d`); an IPv6 one, 16 octets
+   * of address and 2 of port, 18 in all. Returns the
    * count, or {@link Status.NotFound}, {@link Status.NoMemory} (`len` too small) or
    * {@link Status.Unsupported} (a scoped address such as `fe80::1%eth0`, whose zone has no octets).
    */
   addressOf(peer: number, buf: Uint8Array, off: number, len: number): number {
-    if (!this.peers.has(peer) || this.peers.address(peer).indexOf(':') < 0) return this.peers.octets(peer, buf, off, len);
-    if (len < 18 || off < 0 || off + 18 > buf.length) return Status.NoMemory;
-    if (!ipv6Octets(this.peers.address(peer), buf, off)) return Status.Unsupported;
+    if (!this.peers.has(peer)) return Status.NotFound;
+    const a = this.peers.address(peer);
     const port = this.peers.port(peer);
+    if (a.indexOf(':') < 0) return this.peers.octets(peer, buf, off, len);
+    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(a);
+    if (mapped !== null) {
+      // An IPv4 sender on a dual-stack socket: written as IPv4, which udp4 clients can take too.
+      const q = new PeerTable(1);
+      q.set(0, mapped[1], port);
+      return q.octets(0, buf, off, len);
+    }
+    if (len < 18 || off < 0 || off + 18 > buf.length) return Status.NoMemory;
+    if (!isIPv6(a) || !ipv6Octets(a, buf, off)) return Status.Unsupported;
     buf[off + 16] = port >> 8;
     buf[off + 17] = port & 0xff;
     return 18;
@@ -214,17 +225,25 @@ export class NodeUdpTransport implements DatagramTransport {
 
   /**
    * The peer handle for GwAdd octets as {@link NodeUdpTransport.addressOf} writes them (6: IPv4,
-   * 18: IPv6 on a `udp6` transport), added when new; or {@link Status.BadParameter} (another
+   * on a `udp6` transport as `::ffff:a.b.c.d`; 18: IPv6 on a `udp6` transport), added when new; or {@link Status.BadParameter} (another
    * length, port 0, IPv6 octets on a `udp4` transport) or {@link Status.Full}.
    */
   peerAt(buf: Uint8Array, off: number, len: number): number {
+    const v6 = (this.opts.type ?? 'udp4') === 'udp6';
+    if (len === 6 && v6 && off >= 0 && off + 6 <= buf.length) {
+      // IPv4 on a udp6 socket (dual-stack): as Node names such a sender, ::ffff:a.b.c.d.
+      const port = (buf[off + 4] << 8) | buf[off + 5];
+      if (port === 0) return Status.BadParameter;
+      return this.peers.add('::ffff:' + buf[off] + '.' + buf[off + 1] + '.' + buf[off + 2] + '.' + buf[off + 3], port);
+    }
     if (len !== 18) return this.peers.addOctets(buf, off, len);
-    if ((this.opts.type ?? 'udp4') !== 'udp6' || off < 0 || off + 18 > buf.length) return Status.BadParameter;
+    if (!v6 || off < 0 || off + 18 > buf.length) return Status.BadParameter;
     const port = (buf[off + 16] << 8) | buf[off + 17];
     if (port === 0) return Status.BadParameter;
     const groups: string[] = [];
     for (let i = 0; i < 16; i += 2) groups.push(((buf[off + i] << 8) | buf[off + i + 1]).toString(16));
-    return this.peers.add(groups.join(':'), port);
+    // In the form Node gives senders (`::1`), so the gateway's answers come from this same handle.
+    return this.peers.add(new SocketAddress({ address: groups.join(':'), family: 'ipv6' }).address, port);
   }
 
   /**

@@ -7,11 +7,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { BrokerLink } from '../../../gateway/broker/link';
+import { createLogger } from '../../../gateway/log';
 import {
   Calls,
   Observer,
   connectClient,
   forEachPeer,
+  makeLink,
   onCleanup,
   setWill,
   startLink,
@@ -182,4 +184,44 @@ forEachPeer((peer) => {
       expect(obs.on(topic).map((m) => m.payload)).toEqual(['offline', 'online']);
     });
   }
+});
+
+/** A Will no CONNECT of the link's client connections can carry: 3,000 octets, over their 2,048-octet send buffer. */
+const HUGE = 'w'.repeat(3000);
+
+forEachPeer((peer) => {
+  describe('a Will too large for any CONNECT of the connection', () => {
+    it('transparent: the client is answered "rejected: not supported" (3) at once, not "congestion" at the timeout, and the reason is logged', async () => {
+      const p = peer();
+      const lines: string[] = [];
+      const { link } = await startLink(p, 'transparent', { connectTimeout: 60_000, log: createLogger({ level: 'error', write: (l) => lines.push(l) }) });
+      const id = uniq('sensor');
+      expect(await connectClient(link, { clientId: id, will: will('t/status', HUGE) }, 5000)).toBe(3);
+      expect(lines.some((l) => l.includes(id) && l.includes('CONNECT cannot be written') && l.includes('TooLarge'))).toBe(true);
+    });
+
+    it('transparent: setWill with it is refused (3), the old Will stays, and the client goes on', async () => {
+      const p = peer();
+      const f = await fixture(p, 'transparent', (t) => will(t, 'old', 1));
+      expect(await setWill(f.link, f.id, will(`${f.topic}/status`, HUGE))).toBe(3);
+      const done = new Calls();
+      expect(f.link.publish(f.id, `${f.topic}/data`, text('still here'), 1, false, done.fn)).toBe(0);
+      await f.obs.messagesOn(`${f.topic}/data`, 1);
+      expect(await done.first('the PUBACK')).toBe(0);
+      const gone = f.p.watchGone(f.id);
+      f.link.disconnect(f.id, true);
+      await f.obs.messagesOn(`${f.topic}/status`, 1);
+      await settled(f, 'transparent', gone);
+      expect(f.obs.on(`${f.topic}/status`).map((m) => m.payload)).toEqual(['old']);
+    });
+
+    for (const mode of ['transparent', 'aggregating'] as const) {
+      it(`${mode}: the gateway's own connection with it: start fails at once, saying why`, async () => {
+        const p = peer();
+        const t = makeLink(p, mode, { will: will('gw/status', HUGE), connectTimeout: 60_000 });
+        onCleanup(() => t.link.stop());
+        await expect(t.link.start()).rejects.toThrow(/the gateway's connection's CONNECT cannot be written, so it is never sent: TooLarge/);
+      });
+    }
+  });
 });
