@@ -180,8 +180,9 @@ export const ENTRIES: readonly EntrySpec[] = [
     // +72 for not reading again from a callback that polls (its ack took that room); 28,935:
     // +50 for declaring the link dead when not even a PINGREQ can be written; 28,995: +60 for
     // giving up (and saying why) on a CONNECT that can never be written, instead of retrying;
-    // 29,032: +37 for MQTT 5 maxInbound 0 (Receive Maximum 1) and a CONNECT flush losing the link.
-    limit: 29056,
+    // 29,032: +37 for MQTT 5 maxInbound 0 (Receive Maximum 1) and a CONNECT flush losing the link;
+    // 29,063: +31 for keeping that one inbound QoS 2 message (0 becomes 1 in MQTT 5).
+    limit: 29120,
     profile: 'MqttClient, MQTT 3.1.1 and 5.0: everything',
     internal: MQTT_INTERNAL,
   },

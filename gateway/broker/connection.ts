@@ -94,7 +94,7 @@ export interface ConnectionOptions {
   onLost(reason: number): void;
   /**
    * The CONNECT can never be written (a string not UTF-8, larger than the send buffer: see
-   * {@link unwritableText}), so the client gave up and stays idle; logged as an error already.
+   * {@link unwritableText}), so the client gave up and stays idle; logged (warn) already.
    * A new Will that cannot be written does not come here: the old one is kept (see `setWill`).
    */
   onGaveUp?(reason: number): void;
@@ -710,7 +710,11 @@ export class BrokerConnection {
     }
     if (this.willArmed) {
       this.willArmed = false;
-      if (code === 0) this.prevWill = null;
+      const prev = this.prevWill;
+      this.prevWill = null;
+      // Refused with the new Will: the old one back, which the client's own reconnect carries
+      // (else it would offer the refused one for ever).
+      if (code !== 0 && prev !== null) this.clientOptions.will = prev.will;
       const w = this.willDones.splice(0);
       for (const d of w) d(code);
     }
@@ -735,7 +739,8 @@ export class BrokerConnection {
       this.schedule();
       return;
     }
-    o.log.error('broker connection: its CONNECT cannot be written, so it is never sent', { clientId: this.clientId, reason: unwritableText(reason) });
+    // warn, as a refused CONNECT is: a sensor that keeps offering such a Will must not flood the error log.
+    o.log.warn('broker connection: its CONNECT cannot be written, so it is never sent', { clientId: this.clientId, reason: unwritableText(reason) });
     if (o.onGaveUp) o.onGaveUp(reason);
   }
 
@@ -833,7 +838,7 @@ export function reasonText(code: number): string {
 /** Why a CONNECT cannot be written (the client gave up with this status), for messages. */
 export function unwritableText(reason: number): string {
   if (reason === Status.InvalidUtf8) return 'InvalidUtf8 (a string in it, client id, user name, password or Will topic, is not valid UTF-8)';
-  if (reason === Status.TooLarge) return 'TooLarge (it is larger than the send buffer: a Will too large for the connection)';
+  if (reason === Status.TooLarge) return 'TooLarge (it is larger than the send buffer: a Will, user name or password too large for the connection)';
   return statusName(reason);
 }
 

@@ -150,7 +150,7 @@ export interface MqttClientOptions {
    * 32): one more QoS 2 PUBLISH than fits ends the connection with
    * `Status.Full` (MQTT 5: DISCONNECT 0x93 Receive Maximum exceeded), and the
    * server sends it again after the reconnect. 0 takes no QoS 2 message at
-   * all (MQTT 5 then announces 1, the least Receive Maximum there is).
+   * all in MQTT 3.1.1; MQTT 5 has no Receive Maximum 0, so there 0 is 1.
    */
   maxInbound?: number;
   /** MQTT 5 topic aliases, each way (default 8; 0 disables them). */
@@ -304,7 +304,8 @@ export class MqttClient {
     this.view_ = new PacketView();
     this.msg_ = new MqttMessage();
     this.out_ = new Outbox(o.queueSize ?? 16, max);
-    this.in2_ = new InboundIds(o.maxInbound ?? 32);
+    // MQTT 5 has no Receive Maximum 0 (§3.1.2.11.3): 0 becomes 1, announced and kept.
+    this.in2_ = new InboundIds(o.maxInbound === 0 && this.v_ === 5 ? 1 : (o.maxInbound ?? 32));
     this.subs_ = nulls(subs);
     this.unsubs_ = nulls(subs);
     this.pubInfo_ = { topic: '', payload: null, qos: 0, retain: false, dup: false, packetId: 0, properties: undefined };

@@ -774,6 +774,25 @@ for (const impl of IMPLS) {
   });
 }
 
+describe('MqttClient › MQTT 5 maxInbound 0 (no Receive Maximum 0, §3.1.2.11.3)', () => {
+  it('announces Receive Maximum 1 and takes one inbound QoS 2 message at a time', async () => {
+    const b = await scripted(5);
+    const got: string[] = [];
+    const { c, until, connect } = make(b, { maxInbound: 0, onMessage: (m) => got.push(m.text()) });
+    await connect();
+    expect(b.of(1)[0].properties.receiveMaximum).toBe(1);
+    b.send({ type: 3, topic: 'x', payload: 'q2', qos: 2, packetId: 3 });
+    await until(() => b.of(5).length === 1, 'the PUBREC');
+    b.send({ type: 6, packetId: 3 });
+    await until(() => b.of(7).length === 1, 'the PUBCOMP');
+    b.send({ type: 3, topic: 'x', payload: 'again', qos: 2, packetId: 4 });
+    await until(() => b.of(5).length === 2, 'the second PUBREC');
+    expect(got).toEqual(['q2', 'again']);
+    expect(c.state).toBe(ClientState.Connected);
+    expect(b.connections).toBe(1);
+  });
+});
+
 describe('MqttClient › MQTT 5 limits from CONNACK', () => {
   it('keeps no more QoS 1 messages in flight than the server Receive Maximum', async () => {
     const b = await scripted(5);

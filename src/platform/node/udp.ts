@@ -20,7 +20,7 @@
  *   the socket, which queues them: a send takes the whole datagram.
  */
 import dgram from 'node:dgram';
-import { SocketAddress, isIPv6 } from 'node:net';
+import { SocketAddress, isIPv4, isIPv6 } from 'node:net';
 import { DatagramInbox } from '../inbox';
 import { Status } from '../../core/status';
 import { BROADCAST, TransportState, type DatagramTransport } from '../../transport';
@@ -209,12 +209,14 @@ export class NodeUdpTransport implements DatagramTransport {
     const a = this.peers.address(peer);
     const port = this.peers.port(peer);
     if (a.indexOf(':') < 0) return this.peers.octets(peer, buf, off, len);
-    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(a);
-    if (mapped !== null) {
+    if (a.slice(0, 7).toLowerCase() === '::ffff:' && isIPv4(a.slice(7))) {
       // An IPv4 sender on a dual-stack socket: written as IPv4, which udp4 clients can take too.
-      const q = new PeerTable(1);
-      q.set(0, mapped[1], port);
-      return q.octets(0, buf, off, len);
+      if (len < 6 || off < 0 || off + 6 > buf.length) return Status.NoMemory;
+      const q = a.slice(7).split('.');
+      for (let i = 0; i < 4; i++) buf[off + i] = +q[i];
+      buf[off + 4] = port >> 8;
+      buf[off + 5] = port & 0xff;
+      return 6;
     }
     if (len < 18 || off < 0 || off + 18 > buf.length) return Status.NoMemory;
     if (!isIPv6(a) || !ipv6Octets(a, buf, off)) return Status.Unsupported;
@@ -231,7 +233,8 @@ export class NodeUdpTransport implements DatagramTransport {
   peerAt(buf: Uint8Array, off: number, len: number): number {
     const v6 = (this.opts.type ?? 'udp4') === 'udp6';
     if (len === 6 && v6 && off >= 0 && off + 6 <= buf.length) {
-      // IPv4 on a udp6 socket (dual-stack): as Node names such a sender, ::ffff:a.b.c.d.
+      // IPv4 on a udp6 socket, as Node names such a sender, ::ffff:a.b.c.d: reachable when the
+      // socket is dual-stack (bound to `::`, the default, on a host without bindv6only).
       const port = (buf[off + 4] << 8) | buf[off + 5];
       if (port === 0) return Status.BadParameter;
       return this.peers.add('::ffff:' + buf[off] + '.' + buf[off + 1] + '.' + buf[off + 2] + '.' + buf[off + 3], port);

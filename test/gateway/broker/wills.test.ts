@@ -12,6 +12,7 @@ import {
   Calls,
   Observer,
   connectClient,
+  aedes,
   forEachPeer,
   makeLink,
   onCleanup,
@@ -186,6 +187,19 @@ forEachPeer((peer) => {
   }
 });
 
+/** Transparent: `f`'s client is connected (a QoS 1 message gets through) and losing it publishes the Will `payload`. */
+async function upWithWill(f: Fixture, payload: string): Promise<void> {
+  const done = new Calls();
+  expect(f.link.publish(f.id, `${f.topic}/data`, text('still here'), 1, false, done.fn)).toBe(0);
+  await f.obs.messagesOn(`${f.topic}/data`, 1);
+  expect(await done.first('the PUBACK')).toBe(0);
+  const gone = f.p.watchGone(f.id);
+  f.link.disconnect(f.id, true);
+  await f.obs.messagesOn(`${f.topic}/status`, 1);
+  await settled(f, 'transparent', gone);
+  expect(f.obs.on(`${f.topic}/status`).map((m) => m.payload)).toEqual([payload]);
+}
+
 /** A Will no CONNECT of the link's client connections can carry: 3,000 octets, over their 2,048-octet send buffer. */
 const HUGE = 'w'.repeat(3000);
 
@@ -194,7 +208,7 @@ forEachPeer((peer) => {
     it('transparent: the client is answered "rejected: not supported" (3) at once, not "congestion" at the timeout, and the reason is logged', async () => {
       const p = peer();
       const lines: string[] = [];
-      const { link } = await startLink(p, 'transparent', { connectTimeout: 60_000, log: createLogger({ level: 'error', write: (l) => lines.push(l) }) });
+      const { link } = await startLink(p, 'transparent', { connectTimeout: 60_000, log: createLogger({ level: 'warn', write: (l) => lines.push(l) }) });
       const id = uniq('sensor');
       expect(await connectClient(link, { clientId: id, will: will('t/status', HUGE) }, 5000)).toBe(3);
       expect(lines.some((l) => l.includes(id) && l.includes('CONNECT cannot be written') && l.includes('TooLarge'))).toBe(true);
@@ -204,15 +218,7 @@ forEachPeer((peer) => {
       const p = peer();
       const f = await fixture(p, 'transparent', (t) => will(t, 'old', 1));
       expect(await setWill(f.link, f.id, will(`${f.topic}/status`, HUGE))).toBe(3);
-      const done = new Calls();
-      expect(f.link.publish(f.id, `${f.topic}/data`, text('still here'), 1, false, done.fn)).toBe(0);
-      await f.obs.messagesOn(`${f.topic}/data`, 1);
-      expect(await done.first('the PUBACK')).toBe(0);
-      const gone = f.p.watchGone(f.id);
-      f.link.disconnect(f.id, true);
-      await f.obs.messagesOn(`${f.topic}/status`, 1);
-      await settled(f, 'transparent', gone);
-      expect(f.obs.on(`${f.topic}/status`).map((m) => m.payload)).toEqual(['old']);
+      await upWithWill(f, 'old');
     });
 
     for (const mode of ['transparent', 'aggregating'] as const) {
@@ -223,5 +229,20 @@ forEachPeer((peer) => {
         await expect(t.link.start()).rejects.toThrow(/the gateway's connection's CONNECT cannot be written, so it is never sent: TooLarge/);
       });
     }
+  });
+});
+
+describe('a new Will the broker refuses (aedes, refusing that one Will with CONNACK 5)', () => {
+  it('transparent: setWill is answered 3, the old Will is put back, and the connection comes back with it', async () => {
+    const p = await aedes();
+    onCleanup(() => p.stop());
+    p.aedes!.authenticate = (client, _u, _p, cb) => {
+      const w = (client as unknown as { _will?: { payload?: Buffer } })._will;
+      if (w?.payload && Buffer.from(w.payload).toString() === 'refused') cb(Object.assign(new Error('not this Will'), { returnCode: 5 }), false);
+      else cb(null, true);
+    };
+    const f = await fixture(p, 'transparent', (t) => will(t, 'old', 1));
+    expect(await setWill(f.link, f.id, will(`${f.topic}/status`, 'refused'))).toBe(3);
+    await upWithWill(f, 'old'); // back up with the old Will
   });
 });
