@@ -13,7 +13,7 @@
 import { stat } from 'node:fs/promises';
 import { SerialPort } from 'serialport';
 import { SERIAL_DEFAULT_MAX_PACKET, SerialPacket, SerialSnFramer } from './serial-frame';
-import type { SensorTransport } from './transport';
+import { errorText, handOver, type SensorTransport } from './transport';
 
 /** Reopen back-off of a {@link SerialLine}. */
 export interface ReopenPolicy {
@@ -358,15 +358,6 @@ function seconds(ms: number): string {
   return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(ms % 1000 === 0 ? 0 : 1)} s`;
 }
 
-/** An error's message (with its code when the message lacks it). */
-export function errorText(err: unknown): string {
-  if (err instanceof Error) {
-    const code = (err as NodeJS.ErrnoException).code;
-    return code && !err.message.includes(code) ? `${err.message} (${code})` : err.message;
-  }
-  return String(err);
-}
-
 /** Options of {@link SerialSensorTransport}. */
 export interface SerialTransportOptions {
   /** Device path; also the one peer's address. */
@@ -476,13 +467,8 @@ export class SerialSensorTransport implements SensorTransport {
       off += n;
       for (let r = framer.next(out); r > 0; r = framer.next(out)) {
         this.flushSkipped();
-        const cb = this.onPacket;
-        if (cb === null) continue;
-        try {
-          cb(out.data.subarray(out.offset, out.offset + out.length), this.path);
-        } catch (err) {
-          this.error('io', `${this.name}: onPacket threw for a packet from ${this.path}: ${errorText(err)}`);
-        }
+        const threw = handOver(this, out.data.subarray(out.offset, out.offset + out.length), this.path);
+        if (threw !== null) this.error('io', threw);
       }
     }
     this.flushSkipped();

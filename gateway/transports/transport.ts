@@ -74,3 +74,28 @@ export function normalizeAddress(address: string): string {
   }
   return a;
 }
+
+/**
+ * Hands one packet to `t.onPacket` (when set). The gateway's handler must not throw into a
+ * socket or serial-port event: a throw is caught, and its report for `onError('io', …)` is
+ * returned; null when none.
+ */
+export function handOver(t: SensorTransport, bytes: Uint8Array, address: string): string | null {
+  const cb = t.onPacket;
+  if (cb === null) return null;
+  try {
+    cb(bytes, address);
+    return null;
+  } catch (err) {
+    return `${t.name}: onPacket threw for a packet from ${address}: ${errorText(err)}`;
+  }
+}
+
+/** An error's message (with its code when the message lacks it). */
+export function errorText(err: unknown): string {
+  if (err instanceof Error) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return code && !err.message.includes(code) ? `${err.message} (${code})` : err.message;
+  }
+  return String(err);
+}

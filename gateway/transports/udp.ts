@@ -29,7 +29,7 @@ import dns from 'node:dns';
 import net from 'node:net';
 import os from 'node:os';
 import { headerLength, readLength } from '../../src/mqttsn/header';
-import type { SensorTransport } from './transport';
+import { errorText, handOver, type SensorTransport } from './transport';
 
 /** Default MTU of a UDP link, octets (MQTT-SN messages the gateway sends in one datagram). */
 export const UDP_DEFAULT_MTU = 1024;
@@ -143,7 +143,7 @@ export class UdpSensorTransport implements SensorTransport {
   private readonly cacheMax: number;
   /** The one completion callback of every send (node:dgram names the destination in its error). */
   private readonly sent = (err: Error | null): void => {
-    if (err) this.error('io', `${this.name}: sending a datagram failed: ${describeError(err)}`);
+    if (err) this.error('io', `${this.name}: sending a datagram failed: ${errorText(err)}`);
   };
 
   constructor(options: UdpTransportOptions) {
@@ -272,7 +272,7 @@ export class UdpSensorTransport implements SensorTransport {
       sock.send(copy, port, host, this.sent);
       return true;
     } catch (err) {
-      this.error('io', `${this.name}: sending to ${label} failed: ${describeError(err)}`);
+      this.error('io', `${this.name}: sending to ${label} failed: ${errorText(err)}`);
       return false;
     }
   }
@@ -318,7 +318,7 @@ export class UdpSensorTransport implements SensorTransport {
     try {
       iface = mc.interface === undefined ? undefined : this.interfaceAddress(mc.interface);
     } catch (err) {
-      this.error('io', `${this.name}: multicast interface: ${describeError(err)}; broadcasts and SEARCHGW are off, unicast works`);
+      this.error('io', `${this.name}: multicast interface: ${errorText(err)}; broadcasts and SEARCHGW are off, unicast works`);
       return;
     }
     // Sending side: TTL / hop limit, loopback, interface, on the unicast socket.
@@ -328,7 +328,7 @@ export class UdpSensorTransport implements SensorTransport {
       if (iface !== undefined) unicast.setMulticastInterface(iface);
       this.canBroadcast = true;
     } catch (err) {
-      this.error('io', `${this.name}: cannot send to multicast group ${group}: ${describeError(err)}; broadcasts (ADVERTISE, GWINFO) are off, unicast works. To fix: ${fix}`);
+      this.error('io', `${this.name}: cannot send to multicast group ${group}: ${errorText(err)}; broadcasts (ADVERTISE, GWINFO) are off, unicast works. To fix: ${fix}`);
     }
     // Receiving side: join the group on the socket bound to the multicast port.
     let rx = unicast;
@@ -338,14 +338,14 @@ export class UdpSensorTransport implements SensorTransport {
         await bindSocket(rx, mc.port, this.v6 ? '::' : '0.0.0.0');
       } catch (err) {
         await closeSocket(rx);
-        this.error('io', `${this.name}: cannot bind the multicast port ${mc.port}: ${describeError(err)}; SEARCHGW sent to ${group}:${mc.port} will not be heard, unicast works. To fix: free the port or set another multicast port in the config`);
+        this.error('io', `${this.name}: cannot bind the multicast port ${mc.port}: ${errorText(err)}; SEARCHGW sent to ${group}:${mc.port} will not be heard, unicast works. To fix: free the port or set another multicast port in the config`);
         return;
       }
     }
     try {
       rx.addMembership(group, iface);
     } catch (err) {
-      this.error('io', `${this.name}: cannot join multicast group ${group}${iface ? ` on ${iface}` : ''}: ${describeError(err)}; SEARCHGW sent to the group will not be heard, unicast works. To fix: ${fix}`);
+      this.error('io', `${this.name}: cannot join multicast group ${group}${iface ? ` on ${iface}` : ''}: ${errorText(err)}; SEARCHGW sent to the group will not be heard, unicast works. To fix: ${fix}`);
       if (rx !== unicast) await closeSocket(rx);
       return;
     }
@@ -367,13 +367,8 @@ export class UdpSensorTransport implements SensorTransport {
         this.error('framing', `${this.name}: dropped a ${msg.length}-octet datagram from ${address}: ${bad}`);
         return;
       }
-      const cb = this.onPacket;
-      if (cb === null) return;
-      try {
-        cb(msg, address);
-      } catch (err) {
-        this.error('io', `${this.name}: onPacket threw for a packet from ${address}: ${describeError(err)}`);
-      }
+      const threw = handOver(this, msg, address);
+      if (threw !== null) this.error('io', threw);
     });
   }
 
@@ -402,7 +397,7 @@ export class UdpSensorTransport implements SensorTransport {
         );
       }
     } catch (err) {
-      this.error('io', `${this.name}: could not set the receive buffer to ${want} bytes: ${describeError(err)}`);
+      this.error('io', `${this.name}: could not set the receive buffer to ${want} bytes: ${errorText(err)}`);
     }
   }
 
@@ -418,7 +413,7 @@ export class UdpSensorTransport implements SensorTransport {
       lookup: this.v6 ? literal6 : literal4,
     });
     sock.on('error', (err) => {
-      if (sock === this.unicast || sock === this.multicast) this.error('io', `${this.name}: socket error: ${describeError(err)}`);
+      if (sock === this.unicast || sock === this.multicast) this.error('io', `${this.name}: socket error: ${errorText(err)}`);
     });
     return sock;
   }
@@ -450,7 +445,7 @@ export class UdpSensorTransport implements SensorTransport {
     }
     if (code === 'EACCES') return `${this.name}: not permitted to bind UDP ${where} (ports below 1024 need privileges); choose a port >= 1024 with ${hint}`;
     if (code === 'EADDRNOTAVAIL') return `${this.name}: cannot bind UDP ${where}: ${host} is not an address of this machine`;
-    return `${this.name}: cannot bind the ${what} UDP socket to ${where}: ${describeError(err)}`;
+    return `${this.name}: cannot bind the ${what} UDP socket to ${where}: ${errorText(err)}`;
   }
 
   private error(kind: string, detail: string): void {
@@ -554,14 +549,6 @@ function closeSocket(sock: dgram.Socket | null): Promise<void> {
       resolve(); // already closed
     }
   });
-}
-
-function describeError(err: unknown): string {
-  if (err instanceof Error) {
-    const code = (err as NodeJS.ErrnoException).code;
-    return code && !err.message.includes(code) ? `${err.message} (${code})` : err.message;
-  }
-  return String(err);
 }
 
 /**

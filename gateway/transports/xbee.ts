@@ -19,11 +19,11 @@ import {
   type XBeeTransmitRequest,
 } from './xbee-api';
 import { XBeeFrame, XBeeFrameDecoder, encodeXBeeFrame, xbeeFrameSize } from './xbee-frame';
-import { SerialLine, errorText, type ReopenPolicy } from './serial';
+import { SerialLine, type ReopenPolicy } from './serial';
 import { snFramingError } from './udp';
 import { headerLength, readLength } from '../../src/mqttsn/header';
 import { MsgType } from '../../src/mqttsn/constants';
-import type { SensorTransport } from './transport';
+import { handOver, type SensorTransport } from './transport';
 
 /**
  * Default MTU of an XBee ZigBee link, octets: 66. The largest RF payload a ZigBee transmission
@@ -383,13 +383,8 @@ export class XBeeSensorTransport implements SensorTransport {
   }
 
   private deliver(bytes: Uint8Array, address: string): void {
-    const cb = this.onPacket;
-    if (cb === null) return;
-    try {
-      cb(bytes, address);
-    } catch (err) {
-      this.error('io', `${this.name}: onPacket threw for a packet from ${address}: ${errorText(err)}`);
-    }
+    const threw = handOver(this, bytes, address);
+    if (threw !== null) this.error('io', threw);
   }
 
   /** The 16-hex-digit upper-case address at `buf[off..off+8)`; cached for the last sender. */

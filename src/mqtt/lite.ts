@@ -610,7 +610,7 @@ export function createMqttLite(o: MqttClientOptions): MqttLite {
           return protocolError(Status.Malformed);
         }
         if (k > 2 && !c) return protocolError(Status.Malformed); // §2.2.3: not in its shortest form
-        c = rx[p] >> 4;
+        c = rx[p] >> 4; // c, done with the Remaining Length, now holds the packet type
         if (st === 4 && (c === T.PUBREC || c === T.PUBREL || (c === T.PUBLISH && rx[p] & 6)) && room(0) < 0) {
           if (st !== 4) return;
           break; // no room for its acknowledgement: left unread until the transport takes output again

@@ -54,6 +54,22 @@ function stallingTransport(b: ScriptedBroker): { transport: NodeTcpTransport; st
   return { transport, stallAfterConnect: () => (armed = true), stalls: () => stalled };
 }
 
+/**
+ * A transport to `b` that takes at most `gate.budget` more bytes: Infinity (the start) takes
+ * everything, 0 nothing (a link whose buffers are full); the test sets it as it goes.
+ */
+function gatedTransport(b: ScriptedBroker): { transport: NodeTcpTransport; gate: { budget: number } } {
+  const transport = new NodeTcpTransport({ host: '127.0.0.1', port: b.port });
+  const send = transport.send.bind(transport);
+  const gate = { budget: Infinity };
+  transport.send = (buf, off, len) => {
+    const n = Math.min(len, gate.budget);
+    gate.budget -= n;
+    return n > 0 ? send(buf, off, n) : 0;
+  };
+  return { transport, gate };
+}
+
 /** A client on a manual clock: `t.now` is what poll sees. */
 function make<C extends MqttLite = MqttClient>(
   b: ScriptedBroker,
@@ -215,6 +231,17 @@ for (const impl of IMPLS) {
   });
 
   describe(`${impl.name} › keep-alive (MQTT 3.1.1 §3.1.2.10)`, () => {
+    /** Still connected `ms` from now, and 1 ms later the link declared dead (Status.Timeout). */
+    function deadAfter(c: MqttLite, t: { now: number }, reasons: number[], ms: number): void {
+      t.now += ms;
+      c.poll(t.now);
+      expect(c.state).toBe(ClientState.Connected);
+      t.now += 1;
+      c.poll(t.now);
+      expect(c.state).toBe(ClientState.Waiting);
+      expect(reasons).toEqual([-13]); // Status.Timeout
+    }
+
     it('sends PINGREQ after a keep-alive period of silence and declares the link dead without PINGRESP', async () => {
       const b = await scripted(4);
       b.answerPings = false;
@@ -226,38 +253,23 @@ for (const impl of IMPLS) {
       expect(b.of(12)).toHaveLength(0);
       t.now += 1;
       await until(() => b.of(12).length === 1, 'PINGREQ');
-      t.now += 2000;
-      c.poll(t.now);
-      expect(c.state).toBe(ClientState.Connected);
-      t.now += 1;
-      c.poll(t.now);
-      expect(c.state).toBe(ClientState.Waiting);
-      expect(reasons).toEqual([-13]); // Status.Timeout
+      deadAfter(c, t, reasons, 2000);
     });
 
     it('declares the link dead when the output is so stuck that not even the PINGREQ can be written: one keep-alive period after it was due', async () => {
       const b = await scripted(4);
-      const transport = new NodeTcpTransport({ host: '127.0.0.1', port: b.port });
-      const send = transport.send.bind(transport);
-      let stuck = false;
-      transport.send = (buf, off, len) => (stuck ? 0 : send(buf, off, len));
+      const { transport, gate } = gatedTransport(b);
       const reasons: number[] = [];
       const { c, t, connect } = make(b, { transport, keepAlive: 2, maxPacketSize: 64, onDisconnect: (r) => reasons.push(r) }, impl.make);
       await connect();
-      stuck = true;
+      gate.budget = 0;
       // 62 + 62 bytes: all the 128-byte output takes but the 4 bytes kept for acknowledgements.
       c.publish('t', 'a'.repeat(57), 0, false);
       c.publish('t', 'b'.repeat(57), 0, false);
       c.poll(t.now);
       t.now += 2000; // the PINGREQ is due, and does not fit
       c.poll(t.now);
-      t.now += 2000;
-      c.poll(t.now);
-      expect(c.state).toBe(ClientState.Connected);
-      t.now += 1;
-      c.poll(t.now);
-      expect(c.state).toBe(ClientState.Waiting);
-      expect(reasons).toEqual([-13]); // Status.Timeout
+      deadAfter(c, t, reasons, 2000);
       expect(b.of(12)).toHaveLength(0);
     });
   });
@@ -447,22 +459,19 @@ for (const impl of IMPLS) {
   describe(`${impl.name} › backpressure (writable, onWritable)`, () => {
     it('while the transport takes nothing, writable is false and publishes wait; when it takes again, onWritable fires once and everything goes out in order', async () => {
       const b = await scripted(4);
-      const transport = new NodeTcpTransport({ host: '127.0.0.1', port: b.port });
-      const send = transport.send.bind(transport);
-      let full = false;
-      transport.send = (buf, off, len) => (full ? 0 : send(buf, off, len));
+      const { transport, gate } = gatedTransport(b);
       let writable = 0;
       const { c, until, connect } = make(b, { transport, maxPacketSize: 64, queueSize: 8, onWritable: () => writable++ }, impl.make);
       await connect();
       expect(c.writable).toBe(true);
-      full = true;
+      gate.budget = 0;
       const ids: number[] = [];
       for (let i = 0; i < 8; i++) ids.push(c.publish(`t/${i}`, 'y'.repeat(30), i % 2, false));
       for (let i = 0; i < 5; i++) c.poll(1000);
       expect(c.writable).toBe(false);
       expect(writable).toBe(0);
       expect(b.of(3)).toHaveLength(0);
-      full = false;
+      gate.budget = Infinity;
       await until(() => b.of(3).length === 8, 'the eight PUBLISHes');
       expect(writable).toBe(1);
       expect(c.writable).toBe(true);
@@ -475,15 +484,7 @@ for (const impl of IMPLS) {
     it('a publish inside onWritable, while queued messages wait, sends each message once', async () => {
       const b = await scripted(4);
       b.autoAck = false;
-      const transport = new NodeTcpTransport({ host: '127.0.0.1', port: b.port });
-      const send = transport.send.bind(transport);
-      let budget = Infinity;
-      // Takes at most `budget` bytes in all, then nothing, until the test raises it.
-      transport.send = (buf, off, len) => {
-        const n = Math.min(len, budget);
-        budget -= n;
-        return n > 0 ? send(buf, off, n) : 0;
-      };
+      const { transport, gate } = gatedTransport(b);
       let extra = -1;
       const holder: { c: MqttLite | null } = { c: null };
       const { c, until, connect } = make(
@@ -493,11 +494,11 @@ for (const impl of IMPLS) {
       );
       holder.c = c;
       await connect();
-      budget = 70; // one and a bit of the first 64-byte PUBLISHes
+      gate.budget = 70; // one and a bit of the first 64-byte PUBLISHes
       const ids: number[] = [];
       for (let i = 0; i < 4; i++) ids.push(c.publish(`t/${i}`, 'y'.repeat(54), 1, false));
       for (let i = 0; i < 5; i++) c.poll(1000);
-      budget = Infinity;
+      gate.budget = Infinity;
       await until(() => extra > 0 && b.of(3).length >= 5, 'the four messages and the one from onWritable');
       // A marker behind them: once it is in, any duplicate sent before it is in too (one TCP stream).
       c.publish('marker', 'm', 0, false);
@@ -517,10 +518,7 @@ for (const impl of IMPLS) {
     for (const [how, reenter] of cases) {
       it(`while the transport takes nothing and the output is full but for 4 bytes, every inbound QoS 1/2 message is still acknowledged, once, in order, without a reconnect${how}`, async () => {
         const b = await scripted(4);
-        const transport = new NodeTcpTransport({ host: '127.0.0.1', port: b.port });
-        const send = transport.send.bind(transport);
-        let full = false;
-        transport.send = (buf, off, len) => (full ? 0 : send(buf, off, len));
+        const { transport, gate } = gatedTransport(b);
         const got: string[] = [];
         const holder: { c: MqttLite | null } = { c: null };
         // Each message is answered with a QoS 0 reply from inside the callback: it wants output room too.
@@ -541,7 +539,7 @@ for (const impl of IMPLS) {
         );
         holder.c = c;
         await connect();
-        full = true;
+        gate.budget = 0;
         // 62 + 62 bytes: the 128-byte output (twice maxPacketSize) as full as anything but an acknowledgement may make it.
         expect(c.publish('t', 'a'.repeat(57), 0, false)).toBe(0);
         expect(c.publish('t', 'b'.repeat(57), 0, false)).toBe(0);
@@ -555,7 +553,7 @@ for (const impl of IMPLS) {
           await new Promise((r) => setImmediate(r));
         }
         expect(got).toEqual(['m1']); // the others wait unread: no room for their acknowledgements
-        full = false;
+        gate.budget = Infinity;
         await until(() => b.of(4).length + b.of(5).length === n, 'an acknowledgement for each of the 24 messages');
         const acks = b.received.filter((r) => r.type === 4 || r.type === 5);
         expect(acks.map((r) => r.packetId)).toEqual([...Array(n).keys()].map((i) => i + 1));
@@ -572,20 +570,17 @@ for (const impl of IMPLS) {
       const b = await scripted(4);
       b.autoAck = false;
       b.answerSubscribes = false;
-      const transport = new NodeTcpTransport({ host: '127.0.0.1', port: b.port });
-      const send = transport.send.bind(transport);
-      let budget = Infinity;
+      const { transport, gate } = gatedTransport(b);
+      const gated = transport.send.bind(transport);
       let armed = false;
       transport.send = (buf, off, len) => {
         if (armed && buf[off] >> 4 === 1) {
           armed = false; // the CONNECT goes whole; then nothing, until onMessage lets 8 bytes through
-          const n = send(buf, off, len);
-          budget = 0;
+          const n = gated(buf, off, len);
+          gate.budget = 0;
           return n;
         }
-        const n = Math.min(len, budget);
-        budget -= n;
-        return n > 0 ? send(buf, off, n) : 0;
+        return gated(buf, off, len);
       };
       const got: string[] = [];
       const holder: { c: MqttLite | null } = { c: null };
@@ -598,7 +593,7 @@ for (const impl of IMPLS) {
           queueSize: 4,
           onMessage: (m) => {
             got.push(m.text());
-            budget = 8;
+            gate.budget = 8;
             holder.c!.publish('r', 'k', 0, false);
           },
         },
@@ -628,7 +623,7 @@ for (const impl of IMPLS) {
       b.send({ type: 3, topic: 'in', payload: 'm', qos: 1, packetId: 9 });
       await until(() => got.length === 1, 'the message');
       for (let i = 0; i < 10; i++) c.poll(t.now);
-      budget = Infinity;
+      gate.budget = Infinity;
       await until(() => ['4', '3', '6'].every((ty) => b.received.some((r) => r.conn === 2 && r.type === +ty)), 'the PUBACK, the resend and the PUBREL');
       expect(b.received.filter((r) => r.conn === 2 && r.type === 4).map((r) => r.packetId)).toEqual([9]);
       expect(b.received.filter((r) => r.conn === 2 && r.type === 6).map((r) => r.packetId)).toEqual([q2]);

@@ -6,17 +6,28 @@ import { Rig, ScriptedGateway, useOpen } from './harness';
 
 const track = useOpen();
 
-async function gateway(): Promise<ScriptedGateway> {
-  const g = await ScriptedGateway.start();
+async function gateway(type: 'udp4' | 'udp6' = 'udp4'): Promise<ScriptedGateway> {
+  const g = await ScriptedGateway.start(type);
   track(g);
   return g;
 }
 
+type RigOptions = Parameters<typeof Rig.create>[1];
+type UdpOptions = Parameters<typeof Rig.create>[2];
+
 /** A client that knows no gateway; its BROADCAST goes to `bc` (standing in for the radio broadcast). */
-async function searcher(bc: ScriptedGateway, opts: Parameters<typeof Rig.create>[1] = {}): Promise<Rig> {
-  const r = await Rig.create(null, opts, { broadcast: { address: '127.0.0.1', port: bc.port } });
+async function searcher(bc: ScriptedGateway, opts: RigOptions = {}, udp: UdpOptions = {}): Promise<Rig> {
+  const r = await Rig.create(null, opts, { broadcast: { address: bc.host, port: bc.port }, ...udp });
   track(r);
   return r;
+}
+
+/** A client that knows gateway `gw` (GwId 5, from its ADVERTISE); its broadcasts go to `bc`. */
+async function knowing(gw: ScriptedGateway, bc: ScriptedGateway, opts: RigOptions = {}, udp: UdpOptions = {}): Promise<Rig> {
+  const rig = await searcher(bc, { random: () => 0.5, tGwInfo: 5000, ...opts }, udp);
+  await rig.deliver(gw, { type: MsgType.ADVERTISE, gwId: 5, duration: 900 });
+  rig.take();
+  return rig;
 }
 
 describe('SnClient › SEARCHGW / GWINFO (§6.1)', () => {
@@ -115,17 +126,12 @@ describe('SnClient › SEARCHGW / GWINFO (§6.1)', () => {
 
 describe('SnClient › GwAdd over IPv6 (a udp6 transport: 16 octets of address, 2 of port)', () => {
   it("answers another client's SEARCHGW with the gateway's IPv6 GwAdd, and a searcher takes such a GwAdd and connects there", async () => {
-    const gw = await ScriptedGateway.start('udp6');
-    track(gw);
-    const bc = await ScriptedGateway.start('udp6');
-    track(bc);
-    const other = await ScriptedGateway.start('udp6');
-    track(other);
-    const v6 = { type: 'udp6' as const, localAddress: '::1', broadcast: { address: '::1', port: bc.port } };
+    const gw = await gateway('udp6');
+    const bc = await gateway('udp6');
+    const other = await gateway('udp6');
+    const v6 = { type: 'udp6' as const, localAddress: '::1' };
     // A client that knows the gateway from its ADVERTISE answers a SEARCHGW with its address.
-    const knows = await Rig.create(null, { random: () => 0.5, tGwInfo: 5000 }, v6);
-    track(knows);
-    await knows.deliver(gw, { type: MsgType.ADVERTISE, gwId: 5, duration: 900 });
+    const knows = await knowing(gw, bc, {}, v6);
     await knows.deliver(other, { type: MsgType.SEARCHGW, radius: 1 });
     knows.quiet(2499);
     knows.poll(1);
@@ -133,8 +139,7 @@ describe('SnClient › GwAdd over IPv6 (a udp6 transport: 16 octets of address, 
     const add = [...new Array(15).fill(0), 1, gw.port >> 8, gw.port & 0xff]; // ::1, port
     expect([g.m.gwId, ...g.data]).toEqual([5, ...add]);
     // A searcher that hears that GWINFO connects to the gateway it names.
-    const rig = await Rig.create(null, { random: () => 0 }, v6);
-    track(rig);
+    const rig = await searcher(bc, { random: () => 0 }, v6);
     rig.c.connect();
     rig.poll();
     await bc.expect(MsgType.SEARCHGW);
@@ -153,14 +158,6 @@ function gwAdd(port: number): Uint8Array {
 }
 
 describe("SnClient › answering another client's SEARCHGW (§6.1)", () => {
-  /** A client that knows gateway `gw` (GwId 5, from its ADVERTISE); its broadcasts go to `bc`. */
-  async function knowing(gw: ScriptedGateway, bc: ScriptedGateway, opts: Parameters<typeof Rig.create>[1] = {}): Promise<Rig> {
-    const rig = await searcher(bc, { random: () => 0.5, tGwInfo: 5000, ...opts });
-    await rig.deliver(gw, { type: MsgType.ADVERTISE, gwId: 5, duration: 900 });
-    rig.take();
-    return rig;
-  }
-
   it('broadcasts GWINFO with the GwId and GwAdd of a gateway it knows, after a random delay below T_GWINFO', async () => {
     const gw = await gateway();
     const bc = await gateway();

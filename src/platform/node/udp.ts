@@ -219,7 +219,7 @@ export class NodeUdpTransport implements DatagramTransport {
       return 6;
     }
     if (len < 18 || off < 0 || off + 18 > buf.length) return Status.NoMemory;
-    if (!isIPv6(a) || !ipv6Octets(a, buf, off)) return Status.Unsupported;
+    if (!ipv6Octets(a, buf, off)) return Status.Unsupported;
     buf[off + 16] = port >> 8;
     buf[off + 17] = port & 0xff;
     return 18;
@@ -300,44 +300,27 @@ export class NodeUdpTransport implements DatagramTransport {
 }
 
 /**
- * Writes the 16 octets of the IPv6 address in text form `a` (RFC 4291 §2.2: groups of hex, one
- * `::`, a trailing dotted IPv4 part) at `buf[off]`; false when it is not one (or has a zone).
+ * Writes the 16 octets of the IPv6 address in text form `a` (RFC 4291 §2.2: hex groups, one
+ * `::`, a trailing dotted IPv4 part) at `buf[off]`; false when it is not one (`net.isIPv6`) or
+ * has a zone, which has no octets.
  */
 function ipv6Octets(a: string, buf: Uint8Array, off: number): boolean {
-  if (a.indexOf('%') >= 0) return false;
-  const words: number[] = [];
-  let gap = -1;
-  const parts = a.split(':');
-  // An empty part at either end is half of a '::' there.
-  if ((parts[0] === '' && parts[1] !== '') || (parts[parts.length - 1] === '' && parts[parts.length - 2] !== '')) return false;
-  for (let i = 0; i < parts.length; i++) {
-    const p = parts[i];
-    if (p === '') {
-      // '::' makes two (three at both ends) empty parts: one gap.
-      if (gap < 0) gap = words.length;
-      else if (!((i === 1 && gap === 0) || (i === parts.length - 1 && parts[i - 1] === ''))) return false;
-      continue;
-    }
-    if (i === parts.length - 1 && p.indexOf('.') >= 0) {
-      const q = p.split('.');
-      if (q.length !== 4) return false;
-      const v: number[] = [];
-      for (const x of q) {
-        const n = Number(x);
-        if (!/^\d{1,3}$/.test(x) || n > 255) return false;
-        v.push(n);
-      }
-      words.push((v[0] << 8) | v[1], (v[2] << 8) | v[3]);
-      continue;
-    }
-    if (!/^[0-9a-fA-F]{1,4}$/.test(p)) return false;
-    words.push(parseInt(p, 16));
+  if (!isIPv6(a) || a.indexOf('%') >= 0) return false;
+  const last = a.lastIndexOf(':');
+  let text = a;
+  if (isIPv4(a.slice(last + 1))) {
+    // The dotted tail is the last two groups.
+    const v = a.slice(last + 1).split('.');
+    text = a.slice(0, last + 1) + ((+v[0] << 8) | +v[1]).toString(16) + ':' + ((+v[2] << 8) | +v[3]).toString(16);
   }
-  if (gap < 0 ? words.length !== 8 : words.length > 7) return false;
-  const full = gap < 0 ? words : words.slice(0, gap).concat(new Array<number>(8 - words.length).fill(0), words.slice(gap));
+  const halves = text.split('::');
+  const head = halves[0] === '' ? [] : halves[0].split(':');
+  const tail = halves.length < 2 || halves[1] === '' ? [] : halves[1].split(':');
+  const groups = head.concat(new Array<string>(8 - head.length - tail.length).fill('0'), tail);
   for (let i = 0; i < 8; i++) {
-    buf[off + 2 * i] = full[i] >> 8;
-    buf[off + 2 * i + 1] = full[i] & 0xff;
+    const g = parseInt(groups[i], 16);
+    buf[off + 2 * i] = g >> 8;
+    buf[off + 2 * i + 1] = g & 0xff;
   }
   return true;
 }
